@@ -1,0 +1,95 @@
+"""Entry point: `create_app()` builds the Dash app; `server` is for `gunicorn app:server`."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Dash, html
+from flask_caching import Cache
+from flask_compress import Compress
+
+from components.i18n import norm_lang
+from components.shell import shell
+from data_access import db, service, vocab
+from data_access.settings import ROOT, Settings
+
+log = logging.getLogger("dashboard")
+
+
+def _prepare_database(settings: Settings) -> None:
+    """Create or upgrade the schema and, on an empty database, load the demo data.
+
+    A file lock makes several gunicorn workers starting together do this once.
+    """
+    engine = db.init_engine(settings.DATABASE_URL)
+    lock_path = ROOT / "instance" / ".startup.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            db.upgrade_schema(engine)
+            if settings.LOAD_DEMO_IF_EMPTY:
+                from data_access.demo import has_any_data, load_demo
+
+                with engine.connect() as conn:
+                    empty = not has_any_data(conn)
+                if empty:
+                    log.warning("Empty database: loading demo data")
+                    load_demo(engine, log=log.info)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _make_cache(server: Any, settings: Settings) -> Cache:
+    """Local in-process cache by default; Redis (shared by all workers) with REDIS_URL."""
+    if settings.REDIS_URL:
+        cfg = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.REDIS_URL}
+    else:
+        cfg = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+    cfg["CACHE_DEFAULT_TIMEOUT"] = settings.CACHE_TIMEOUT
+    return Cache(server, config=cfg)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Dash:
+    """Build the Dash app from the environment, with `config` overriding it (tests)."""
+    settings = Settings.from_env(config)
+    _prepare_database(settings)
+    app = Dash(__name__, use_pages=True, pages_folder=str(ROOT / "pages"),
+               assets_folder=str(ROOT / "assets"), title="EU–Japan Centre dashboard",
+               update_title=None, suppress_callback_exceptions=False,
+               meta_tags=[{"name": "viewport",
+                           "content": "width=device-width, initial-scale=1"}])
+    server = app.server
+    server.config["SECRET_KEY"] = settings.SECRET_KEY
+    server.config["DASHBOARD_SETTINGS"] = settings
+    Compress(server)
+    service.use_cache(_make_cache(server, settings))
+
+    def serve_layout(**_: Any) -> html.Div:
+        pages = [(p["name"], p["relative_path"]) for p in dash.page_registry.values()
+                 if not p.get("hidden")]
+        lang = norm_lang(None)
+        from pages._state import year_options
+
+        return shell(pages=pages, demo=service.is_demo_loaded(), years=year_options(),
+                     sectors=[(s.code, s.en) for s in vocab.SECTORS],
+                     content=dash.page_container, lang=lang)
+
+    app.layout = serve_layout
+    return app
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    application = create_app()
+    application.run(host=os.environ.get("HOST", "127.0.0.1"),
+                    port=int(os.environ.get("PORT", "8050")), debug=False)
+else:  # imported by gunicorn (`gunicorn app:server`) or by a test
+    if os.environ.get("DASHBOARD_NO_AUTOAPP") != "1":
+        server = create_app().server
+    _ = Path  # keep the import used for type checkers

@@ -1,0 +1,134 @@
+"""Figure and chart-card builders shared by every analysis page (pure functions).
+
+Every figure carries its title, a subtitle with the filters, axis titles with units and a
+source line inside the figure itself, so an exported image stands on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components.formats import FONT_FAMILY, PALETTE
+from components.i18n import t
+
+
+@dataclass(frozen=True)
+class FigureContext:
+    """What a figure needs besides its data: title, filters text, source, demo flag."""
+
+    title: str
+    subtitle: str = ""
+    source: str = ""
+    demo: bool = False
+    lang: str = "en"
+    height: int = 360
+
+
+def base_layout(fig: go.Figure, ctx: FigureContext, *, x_title: str = "", y_title: str = "",
+                legend: bool = True) -> go.Figure:
+    """Apply the shared look: title + subtitle, axis titles, source line, palette, fonts."""
+    sub = f"<br><span style='font-size:11px;color:#52606d'>{ctx.subtitle}</span>" \
+        if ctx.subtitle else ""
+    annotations = []
+    if ctx.source:
+        annotations.append({"text": ctx.source, "xref": "paper", "yref": "paper", "x": 0,
+                            "y": 0, "yshift": -62, "xanchor": "left", "yanchor": "top",
+                            "showarrow": False, "font": {"size": 10, "color": "#616e7c"}})
+    if ctx.demo:
+        annotations.append({"text": t("Demo data", ctx.lang).upper(), "xref": "paper",
+                            "yref": "paper", "x": 1, "y": 0, "yshift": -62,
+                            "xanchor": "right", "yanchor": "top", "showarrow": False,
+                            "font": {"size": 11, "color": "#8a5a00"},
+                            "bgcolor": "#ffe08a", "borderpad": 3})
+    fig.update_layout(
+        title={"text": f"<b>{ctx.title}</b>{sub}", "x": 0, "xanchor": "left", "y": 0.97,
+               "yanchor": "top", "font": {"size": 15}},
+        font={"family": FONT_FAMILY, "size": 12, "color": "#1f2933"},
+        colorway=list(PALETTE), template="plotly_white", height=ctx.height,
+        margin={"l": 60, "r": 20, "t": 78, "b": 90}, showlegend=legend,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 11}},
+        annotations=annotations, hoverlabel={"font": {"family": FONT_FAMILY}},
+        separators=".,",
+    )
+    fig.update_xaxes(title_text=x_title, automargin=True)
+    fig.update_yaxes(title_text=y_title, automargin=True, separatethousands=True)
+    return fig
+
+
+def empty_figure(ctx: FigureContext) -> go.Figure:
+    """A figure that says plainly there is nothing to show for these filters."""
+    fig = go.Figure()
+    base_layout(fig, ctx, legend=False)
+    fig.add_annotation(text=t("No data for these filters", ctx.lang), x=0.5, y=0.5,
+                       xref="paper", yref="paper", showarrow=False,
+                       font={"size": 16, "color": "#616e7c"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(meta={"empty": True})
+    return fig
+
+
+def data_table(df: pd.DataFrame, columns: Sequence[tuple[str, str]],
+               formats: dict[str, str] | None = None, max_rows: int = 500) -> html.Div:
+    """The numbers behind a chart as an accessible HTML table (columns: (col, header))."""
+    formats = formats or {}
+    if df is None or df.empty:
+        return html.P(t("No data for these filters"), className="text-muted small mb-0")
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for _, h in columns]))
+    body = []
+    for row in df.head(max_rows).itertuples(index=False):
+        rec = row._asdict()
+        cells = []
+        for col, _ in columns:
+            v = rec.get(col)
+            fmt = formats.get(col)
+            if fmt and v is not None and not (isinstance(v, float) and pd.isna(v)):
+                try:
+                    v = fmt.format(v)
+                except (ValueError, TypeError):
+                    pass
+            cells.append(html.Td("" if v is None else str(v)))
+        body.append(html.Tr(cells))
+    return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, hover=True,
+                              className="mb-0 chart-table"), className="table-responsive")
+
+
+def chart_card(page: str, key: str, title: str, *, lang: str = "en",
+               md: int = 6) -> dbc.Col:
+    """A card with a graph, its table (in a <details>) and download buttons."""
+    graph_id = {"type": "chart", "page": page, "key": key}
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        dcc.Loading(dcc.Graph(id=graph_id, config={
+            "displaylogo": False, "responsive": True,
+            "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+            "toImageButtonOptions": {"format": "png", "scale": 2, "filename": f"{page}-{key}"},
+        }, style={"minHeight": "360px"}, className="chart-graph"),
+            type="circle", delay_show=250, overlay_style={"visibility": "visible",
+                                                          "opacity": .5}),
+        html.Details([
+            html.Summary(t("Show the numbers", lang), className="small"),
+            html.Div(id={"type": "chart-table", "page": page, "key": key},
+                     className="mt-2"),
+        ], className="chart-details mt-1"),
+        html.Div(id={"type": "chart-tools", "page": page, "key": key},
+                 className="chart-tools mt-1"),
+    ]), className="chart-card h-100 shadow-sm"),
+        xs=12, lg=md, className="mb-3", id=f"card-{page}-{key}")
+
+
+def chips(selections: Sequence[tuple[str, str, str]], lang: str = "en") -> list[dbc.Badge]:
+    """Removable chips for click-to-filter selections: (dim, dim label, value label)."""
+    out = []
+    for dim, dim_label, value_label in selections:
+        out.append(dbc.Button([f"{dim_label}: {value_label} ", html.Span("×",
+                                                                          **{"aria-hidden": "true"})],
+                              id={"type": "chip-remove", "dim": dim}, size="sm",
+                              color="primary", outline=True, className="me-2 mb-1 chip",
+                              title=t("Remove this filter", lang)))
+    return out

@@ -1,0 +1,65 @@
+"""The one translation function every user-visible string goes through.
+
+Keys are the English strings themselves, so an untranslated string falls back to English.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "ja")
+
+JA: dict[str, str] = {
+    "EU–Japan Centre dashboard": "日欧産業協力センター ダッシュボード",
+    "Overview": "概要",
+    "Programmes": "研修プログラム",
+    "Help desks": "ヘルプデスク",
+    "Technology transfer": "技術移転",
+    "Research participation": "研究参加",
+    "EPA utilisation": "EPA利用",
+    "Data": "データ",
+    "Demo data": "デモデータ",
+    "Synthetic demo data is loaded: figures are realistic in size but not real.":
+        "合成デモデータを表示中：規模は現実的ですが実データではありません。",
+    "From": "開始年",
+    "To": "終了年",
+    "Sectors": "分野",
+    "All sectors": "全分野",
+    "Reset filters": "フィルターをリセット",
+    "No data": "データなし",
+    "No data for these filters": "この条件に該当するデータはありません",
+    "vs": "前年比",
+    "Applications received": "応募数",
+    "Selection rate": "採用率",
+    "Enquiries received": "問い合わせ件数",
+    "Median days to answer": "回答までの日数（中央値）",
+    "Technology deals signed": "技術移転契約の締結数",
+    "Japanese Horizon participations": "ホライズンへの日本の参加件数",
+    "EPA utilisation EU → JP": "EPA利用率 EU→日本",
+    "EPA utilisation JP → EU": "EPA利用率 日本→EU",
+    "days": "日",
+    "pp": "ポイント",
+    "latest available": "最新",
+    "to date": "年初来",
+    "same period": "同期間",
+    "Key figures for": "主要指標",
+    "all programmes": "全プログラム",
+    "all help desks": "全ヘルプデスク",
+    "Language": "言語",
+    "Year range": "対象期間",
+    "Data as of": "データ基準日",
+    "Source": "出典",
+    "EU–Japan Centre for Industrial Cooperation": "日欧産業協力センター",
+    "no change": "変化なし",
+    "Trend over the selected years": "選択期間の推移",
+    "previous year": "前年",
+}
+
+
+def t(text: str, lang: str | None = "en", **fmt: object) -> str:
+    """Translate an English UI string into `lang` (English if no translation), then format."""
+    out = JA.get(text, text) if lang == "ja" else text
+    return out.format(**fmt) if fmt else out
+
+
+def norm_lang(value: object) -> str:
+    """Return a supported language code ('en' by default)."""
+    return value if value in LANGS else "en"  # type: ignore[return-value]

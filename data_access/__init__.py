@@ -1,0 +1,1 @@
+"""Data layer: models, engine and sessions, migrations, queries, importers, demo data."""

@@ -1,0 +1,65 @@
+"""Small SQL helpers shared by the query modules (portable between SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Connection, Integer, Select, cast, extract, func
+from sqlalchemy.sql.elements import ColumnElement
+
+
+def year_of(col: ColumnElement) -> ColumnElement[int]:
+    """The calendar year of a date column, as an integer, on any dialect."""
+    return cast(extract("year", col), Integer)
+
+
+def month_of(col: ColumnElement, dialect: str) -> ColumnElement[str]:
+    """'YYYY-MM' of a date column."""
+    if dialect == "postgresql":
+        return func.to_char(col, "YYYY-MM")
+    return func.strftime("%Y-%m", col)
+
+
+def days_between(later: ColumnElement, earlier: ColumnElement,
+                 dialect: str) -> ColumnElement[int]:
+    """Whole days from `earlier` to `later` (dates)."""
+    if dialect == "postgresql":
+        return later - earlier
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+def where_sectors(stmt: Select, col: ColumnElement, sectors: Sequence[str] | None) -> Select:
+    """Restrict to the given sectors; empty or None means all sectors."""
+    return stmt.where(col.in_(list(sectors))) if sectors else stmt
+
+
+def where_in(stmt: Select, col: ColumnElement, values: Sequence[str] | None) -> Select:
+    """Restrict a column to values; empty or None means no restriction."""
+    return stmt.where(col.in_(list(values))) if values else stmt
+
+
+def year_bounds(year_from: int, year_to: int) -> tuple[dt.date, dt.date]:
+    """First and last day of a range of calendar years."""
+    return dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
+
+
+def frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
+    """Run a select and return its rows as a DataFrame with the given column names."""
+    rows = conn.execute(stmt).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+def median_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
+                          q: float = 0.5) -> pd.DataFrame:
+    """Exact quantile per `key` from a (key, value, count) histogram (lower median)."""
+    if hist.empty:
+        return pd.DataFrame(columns=[key, value])
+    out = []
+    for k, g in hist.sort_values([key, value]).groupby(key, sort=True):
+        cum = g[count].cumsum()
+        total = cum.iloc[-1]
+        idx = int((cum >= q * total).to_numpy().argmax())
+        out.append((k, float(g[value].iloc[idx])))
+    return pd.DataFrame(out, columns=[key, value])

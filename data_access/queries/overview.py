@@ -1,0 +1,207 @@
+"""Yearly series behind the overview's KPI cards, one function per family."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Connection, case, func, select
+
+from data_access.models import (
+    EpaUtilisation,
+    HelpdeskEnquiry,
+    ProgrammeApplication,
+    ResearchParticipation,
+    ResearchProject,
+    TechDeal,
+)
+from data_access.queries.common import (
+    days_between,
+    frame,
+    median_from_histogram,
+    where_sectors,
+    year_of,
+)
+
+
+def applications_by_year(conn: Connection, *, year_from: int, year_to: int,
+                         sectors: Sequence[str] = ()) -> pd.DataFrame:
+    """Applications, shortlisted and selected per cycle year, all programmes."""
+    a = ProgrammeApplication
+    stmt = (select(a.cycle_year, func.count(),
+                   func.sum(case((a.status.in_(["shortlisted", "selected"]), 1), else_=0)),
+                   func.sum(case((a.status == "selected", 1), else_=0)))
+            .where(a.cycle_year.between(year_from, year_to))
+            .group_by(a.cycle_year).order_by(a.cycle_year))
+    stmt = where_sectors(stmt, a.sector_code, sectors)
+    df = frame(conn, stmt, ["year", "applications", "shortlisted", "selected"])
+    df[["applications", "shortlisted", "selected"]] = df[
+        ["applications", "shortlisted", "selected"]].astype("int64")
+    df["selection_rate"] = df["selected"] / df["applications"]
+    return df
+
+
+def enquiries_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
+                      sectors: Sequence[str] = ()) -> pd.DataFrame:
+    """Enquiries received per year and the median days to answer (answered ones)."""
+    e = HelpdeskEnquiry
+    y = year_of(e.received_date)
+    days = days_between(e.answered_date, e.received_date, conn.dialect.name)
+    counts = where_sectors(select(y, func.count()).where(
+        e.received_date.between(date_from, date_to)).group_by(y).order_by(y), e.sector_code,
+        sectors)
+    df = frame(conn, counts, ["year", "enquiries"])
+    hist_stmt = where_sectors(
+        select(y, days, func.count())
+        .where(e.received_date.between(date_from, date_to), e.answered_date.is_not(None))
+        .group_by(y, days), e.sector_code, sectors)
+    hist = frame(conn, hist_stmt, ["year", "days", "n"])
+    med = median_from_histogram(hist, "year", "days", "n").rename(
+        columns={"days": "median_days"})
+    out = df.merge(med, on="year", how="left")
+    out["enquiries"] = out["enquiries"].astype("int64")
+    return out
+
+
+def deals_signed_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
+                         sectors: Sequence[str] = ()) -> pd.DataFrame:
+    """Technology-transfer deals signed per year (by signature date)."""
+    d = TechDeal
+    y = year_of(d.signed_date)
+    stmt = where_sectors(select(y, func.count()).where(
+        d.stage == "signed", d.signed_date.between(date_from, date_to))
+        .group_by(y).order_by(y), d.sector_code, sectors)
+    df = frame(conn, stmt, ["year", "deals_signed"])
+    df["deals_signed"] = df["deals_signed"].astype("int64")
+    return df
+
+
+def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
+                           sectors: Sequence[str] = ()) -> pd.DataFrame:
+    """Japanese participations in Horizon projects per year of project start."""
+    p, r = ResearchProject, ResearchParticipation
+    y = year_of(p.start_date)
+    stmt = where_sectors(
+        select(y, func.count()).select_from(r).join(p, p.id == r.project_id)
+        .where(r.country_code == "JP", p.start_date.between(date_from, date_to))
+        .group_by(y).order_by(y), p.sector_code, sectors)
+    df = frame(conn, stmt, ["year", "participations"])
+    df["participations"] = df["participations"].astype("int64")
+    return df
+
+
+def epa_utilisation_by_year(conn: Connection, *, year_from: int, year_to: int,
+                            sectors: Sequence[str] = ()) -> pd.DataFrame:
+    """Eligible and preferential imports and the utilisation rate per year and direction."""
+    u = EpaUtilisation
+    stmt = where_sectors(
+        select(u.year, u.direction, func.sum(u.eligible_eur), func.sum(u.preferential_eur))
+        .where(u.year.between(year_from, year_to))
+        .group_by(u.year, u.direction).order_by(u.year, u.direction), u.sector_code, sectors)
+    df = frame(conn, stmt, ["year", "direction", "eligible_eur", "preferential_eur"])
+    df["pur"] = (df["preferential_eur"] / df["eligible_eur"]).where(df["eligible_eur"] > 0)
+    return df
+
+
+def data_dates(conn: Connection) -> dict[str, dt.date | None]:
+    """Latest date each family's data reaches ('data as of')."""
+    def one(stmt) -> dt.date | None:  # noqa: ANN001
+        v = conn.execute(stmt).scalar_one_or_none()
+        if isinstance(v, str):
+            return dt.date.fromisoformat(v[:10])
+        if isinstance(v, dt.datetime):
+            return v.date()
+        if isinstance(v, int):
+            return dt.date(v, 12, 31)
+        return v
+
+    return {
+        "programmes": one(select(func.max(ProgrammeApplication.cycle_year))),
+        "helpdesk": one(select(func.max(HelpdeskEnquiry.received_date))),
+        "techtransfer": one(select(func.max(TechDeal.opened_date))),
+        "research": one(select(func.max(ResearchProject.start_date))),
+        "epa": one(select(func.max(EpaUtilisation.year))),
+    }
+
+
+KPI_KINDS: dict[str, str] = {  # how each KPI's change is expressed
+    "applications": "count", "selection_rate": "rate", "enquiries": "count",
+    "median_days": "days", "deals_signed": "count", "participations": "count",
+    "pur_eu_jp": "rate", "pur_jp_eu": "rate",
+}
+
+
+def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
+                  as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Series and headline figures of every overview KPI.
+
+    Returns (series, headline). `series` has columns kpi, year, value (one row per year of
+    the range that has data). `headline` has one row per KPI: kpi, year, value, previous,
+    partial (the year is not over: value and previous cover 1 Jan to `as_of`'s day) and
+    latest (EPA data lag: the latest year with data at or before `year_to`).
+    """
+    d0, d1 = dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
+    partial = year_to == as_of.year
+    prev_to = None
+    if partial:
+        try:
+            prev_to = as_of.replace(year=year_to - 1)
+        except ValueError:  # 29 February
+            prev_to = as_of.replace(year=year_to - 1, day=28)
+    series: list[tuple] = []
+    head: list[dict] = []
+
+    def add(kpi: str, df: pd.DataFrame, col: str, *, prev_df: pd.DataFrame | None = None,
+            is_partial: bool = False, latest: bool = False) -> None:
+        df = df.dropna(subset=[col])
+        for y, v in zip(df["year"], df[col], strict=True):
+            series.append((kpi, int(y), float(v)))
+        by_year = dict(zip(df["year"].astype(int), df[col].astype(float), strict=True))
+        year = year_to
+        if latest and by_year:
+            year = max(y for y in by_year if y <= year_to)
+        value = by_year.get(year)
+        if prev_df is not None:
+            prev_df = prev_df.dropna(subset=[col])
+            pv = dict(zip(prev_df["year"].astype(int), prev_df[col].astype(float), strict=True))
+            previous = pv.get(year - 1)
+        else:
+            previous = by_year.get(year - 1)
+        if KPI_KINDS[kpi] == "count" and by_year:
+            # the family has data in the range: a year without rows counts zero
+            value = 0.0 if value is None else value
+            previous = 0.0 if previous is None and year - 1 >= year_from else previous
+        head.append({"kpi": kpi, "year": year, "value": value, "previous": previous,
+                     "partial": is_partial, "latest": latest and year != year_to})
+
+    apps = applications_by_year(conn, year_from=year_from - 1, year_to=year_to, sectors=sectors)
+    apps_in = apps[apps["year"] >= year_from]
+    for kpi, col in (("applications", "applications"), ("selection_rate", "selection_rate")):
+        add(kpi, apps_in, col)
+        if not apps.empty and head[-1]["previous"] is None:
+            prev = apps[apps["year"] == year_to - 1]
+            head[-1]["previous"] = float(prev[col].iloc[0]) if not prev.empty else None
+
+    def dated(fn, cols: tuple[str, ...]) -> None:  # noqa: ANN001
+        full = fn(conn, date_from=dt.date(year_from - 1, 1, 1), date_to=d1, sectors=sectors)
+        in_range = full[full["year"] >= year_from]
+        prev_df = None
+        if partial:
+            prev_df = fn(conn, date_from=dt.date(year_to - 1, 1, 1), date_to=prev_to,
+                         sectors=sectors)
+        for kpi_col in cols:
+            add(kpi_col, in_range, kpi_col, prev_df=prev_df if partial else full,
+                is_partial=partial)
+
+    dated(enquiries_by_year, ("enquiries", "median_days"))
+    dated(deals_signed_by_year, ("deals_signed",))
+    dated(participations_by_year, ("participations",))
+
+    epa = epa_utilisation_by_year(conn, year_from=year_from - 1, year_to=year_to,
+                                  sectors=sectors)
+    for kpi, direction in (("pur_eu_jp", "EU_JP"), ("pur_jp_eu", "JP_EU")):
+        sub = epa[epa["direction"] == direction]
+        add(kpi, sub[sub["year"] >= year_from], "pur", prev_df=sub, latest=True)
+    del d0
+    return (pd.DataFrame(series, columns=["kpi", "year", "value"]), pd.DataFrame(head))

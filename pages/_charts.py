@@ -1,0 +1,248 @@
+"""The chart framework every analysis page uses.
+
+A page declares its charts as `ChartSpec`s (a query from `data_access`, a figure builder
+from `components`, the table columns), calls `register_charts(page, specs)` and puts
+`chart_card(...)`s in its layout. This module then wires, once per page:
+
+- one main callback: URL -> every chart's figure and table (one HTTP round trip);
+- click-to-filter: clicking a bar/segment of a chart with `click_dim` sets `sel_<dim>` in
+  the URL; the page's other charts filter on it, chips show it and remove it;
+- the same specs serve exports (data CSV/XLSX, images, chart packs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+
+from components.charts import FigureContext, chips, data_table, empty_figure
+from components.i18n import norm_lang, t
+from data_access import service, vocab
+from pages._state import global_filters, with_page_params
+
+SOURCE = "EU–Japan Centre for Industrial Cooperation"
+
+
+@dataclass(frozen=True)
+class PageState:
+    """Filters as one chart sees them: global range and sectors, page filters, selections."""
+
+    year_from: int
+    year_to: int
+    sectors: tuple[str, ...]
+    params: Mapping[str, tuple[str, ...]]
+    selections: Mapping[str, str]
+    lang: str = "en"
+
+    def values(self, dim: str) -> tuple[str, ...]:
+        """Allowed values of a dimension: page filter narrowed by a click selection."""
+        base = tuple(self.params.get(dim, ()))
+        sel = self.selections.get(dim)
+        if sel is None:
+            return base
+        return (sel,) if not base or sel in base else ("__none__",)
+
+    def without(self, dim: str | None) -> "PageState":
+        """The same state without the click selection on `dim` (a chart ignores its own)."""
+        if dim is None or dim not in self.selections:
+            return self
+        return PageState(self.year_from, self.year_to, self.sectors, self.params,
+                         {k: v for k, v in self.selections.items() if k != dim}, self.lang)
+
+
+def page_state(search: str | None) -> PageState:
+    """Parse a URL query string into a PageState."""
+    f = global_filters(search)
+    params = {k: v for k, v in f.extra.items() if not k.startswith("sel_") and k != "lang"}
+    sels = {k[4:]: v[0] for k, v in f.extra.items() if k.startswith("sel_") and v}
+    lang = norm_lang((f.extra.get("lang") or ("en",))[0])
+    return PageState(f.year_from, f.year_to, f.sectors, params, sels, lang)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart: where its data comes from, how it is drawn, how its table reads."""
+
+    page: str
+    key: str
+    title: str  # English; shown through t()
+    query: Callable[..., pd.DataFrame]
+    args: Callable[[PageState], dict[str, Any]]
+    figure: Callable[[pd.DataFrame, FigureContext], go.Figure]
+    columns: Sequence[tuple[str, str]]  # (column, header with unit) for tables and exports
+    formats: Mapping[str, str] = field(default_factory=dict)
+    click_dim: str | None = None  # dimension a click on this chart selects
+    family: str = ""  # data family, for "data as of"
+    height: int = 360
+    md: int = 6  # bootstrap columns on large screens
+
+
+REGISTRY: dict[str, list[ChartSpec]] = {}
+DIM_LABELS: dict[str, tuple[str, Callable[[str, str], str]]] = {}
+
+
+def register_dim(dim: str, label: str, value_label: Callable[[str, str], str]) -> None:
+    """Declare how a click-filter dimension and its values are named on chips."""
+    DIM_LABELS[dim] = (label, value_label)
+
+
+def vocab_labeller(terms: tuple[vocab.Term, ...]) -> Callable[[str, str], str]:
+    """A value labeller for `register_dim` from a vocabulary."""
+    return lambda code, lang: vocab.label(terms, code, lang)
+
+
+def filters_text(state: PageState, page_params_text: str = "") -> str:
+    """'2019–2024 · Sectors: ICT & digital · Desk: EPA helpdesk' for subtitles and manifests."""
+    lang = state.lang
+    parts = [f"{state.year_from}–{state.year_to}"]
+    parts.append(t("Sectors", lang) + ": " + (
+        ", ".join(vocab.label(vocab.SECTORS, s, lang) for s in state.sectors)
+        if state.sectors else t("All sectors", lang)))
+    for dim, values in list(state.params.items()) + [(k, (v,)) for k, v in
+                                                     state.selections.items()]:
+        if dim in DIM_LABELS and values:
+            lbl, vl = DIM_LABELS[dim]
+            parts.append(f"{t(lbl, lang)}: " + ", ".join(vl(v, lang) for v in values))
+    if page_params_text:
+        parts.append(page_params_text)
+    return " · ".join(parts)
+
+
+def chart_data(spec: ChartSpec, state: PageState) -> pd.DataFrame:
+    """The exact numbers a chart shows for a state (cached through `service.run`)."""
+    own = state.without(spec.click_dim)
+    return service.run(spec.query, **spec.args(own))
+
+
+def figure_context(spec: ChartSpec, state: PageState, *, demo: bool,
+                   as_of: str | None) -> FigureContext:
+    """Title, subtitle with filters, source line with data date, demo mark."""
+    source = f"{t('Source', state.lang)}: {t(SOURCE, state.lang)}"
+    if as_of:
+        source += f" · {t('data as of', state.lang)} {as_of}"
+    return FigureContext(title=t(spec.title, state.lang), subtitle=filters_text(state),
+                         source=source, demo=demo, lang=state.lang, height=spec.height)
+
+
+def render(spec: ChartSpec, state: PageState, *, demo: bool,
+           as_of: str | None) -> tuple[go.Figure, pd.DataFrame]:
+    """Data and figure of one chart; an empty result gives the 'No data' figure."""
+    df = chart_data(spec, state)
+    fctx = figure_context(spec, state, demo=demo, as_of=as_of)
+    if df is None or df.empty:
+        return empty_figure(fctx), df
+    fig = spec.figure(df, fctx)
+    sel = state.selections.get(spec.click_dim) if spec.click_dim else None
+    if sel is not None:
+        highlight(fig, sel)
+    return fig, df
+
+
+def highlight(fig: go.Figure, selected: str) -> None:
+    """Fade the bars/segments that are not the clicked selection."""
+    for tr in fig.data:
+        cd = getattr(tr, "customdata", None)
+        if cd is None or tr.type not in ("bar", "pie", "funnel"):
+            continue
+        codes = [c[0] if isinstance(c, (list, tuple)) else c for c in cd]
+        if selected not in codes:
+            continue
+        op = [1.0 if c == selected else 0.35 for c in codes]
+        if tr.type == "pie":
+            tr.pull = [0.08 if c == selected else 0 for c in codes]
+        else:
+            tr.marker.opacity = op
+
+
+def data_as_of(family: str) -> str | None:
+    """'YYYY-MM-DD' of the newest data of a family (None when there is none)."""
+    from data_access.queries.overview import data_dates
+
+    d = service.run(data_dates).get(family)
+    return d.isoformat() if d else None
+
+
+def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
+    """Record a page's charts and create its main callback (URL -> figures and tables)."""
+    REGISTRY[page] = list(specs)
+    by_key = {s.key: s for s in specs}
+
+    @callback(
+        Output({"type": "chart", "page": page, "key": ALL}, "figure"),
+        Output({"type": "chart-table", "page": page, "key": ALL}, "children"),
+        Output({"type": "chips", "page": page}, "children"),
+        Input("url", "search"),
+        State({"type": "chart", "page": page, "key": ALL}, "id"),
+    )
+    def update_charts(search, ids):  # noqa: ANN001, ANN202
+        state = page_state(search)
+        demo = service.is_demo_loaded()
+        figures, tables = [], []
+        dates: dict[str, str | None] = {}
+        for i in ids:
+            spec = by_key[i["key"]]
+            if spec.family not in dates:
+                dates[spec.family] = data_as_of(spec.family) if spec.family else None
+            fig, df = render(spec, state, demo=demo, as_of=dates[spec.family])
+            figures.append(fig)
+            tables.append(data_table(df, [(c, t(h, state.lang)) for c, h in spec.columns],
+                                     dict(spec.formats)))
+        sel = []
+        for dim, value in state.selections.items():
+            lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))
+            sel.append((dim, t(lbl, state.lang), vl(value, state.lang)))
+        return figures, tables, chips(sel, state.lang)
+
+    update_charts.__name__ = f"update_charts_{page}"
+
+
+def clicked_value(click: Mapping[str, Any] | None) -> str | None:
+    """The category code a click landed on (the first customdata item of the point)."""
+    if not click or not click.get("points"):
+        return None
+    cd = click["points"][0].get("customdata")
+    if isinstance(cd, (list, tuple)):
+        cd = cd[0] if cd else None
+    return None if cd is None else str(cd)
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input({"type": "chart", "page": ALL, "key": ALL}, "clickData"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def click_to_filter(_clicks, search):  # noqa: ANN001, ANN201
+    """A click on a breakdown chart selects its category (a second click clears it)."""
+    trig = ctx.triggered_id
+    if not trig or not ctx.triggered or ctx.triggered[0]["value"] is None:
+        return no_update
+    spec = next((s for s in REGISTRY.get(trig["page"], []) if s.key == trig["key"]), None)
+    if spec is None or spec.click_dim is None:
+        return no_update
+    value = clicked_value(ctx.triggered[0]["value"])
+    if value is None:
+        return no_update
+    state = page_state(search)
+    current = state.selections.get(spec.click_dim)
+    return with_page_params(search, **{f"sel_{spec.click_dim}":
+                                       None if current == value else value})
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input({"type": "chip-remove", "dim": ALL}, "n_clicks"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def remove_chip(clicks, search):  # noqa: ANN001, ANN201
+    """Clearing a chip removes its selection from the URL."""
+    trig = ctx.triggered_id
+    if not trig or not any(clicks or []):
+        return no_update
+    return with_page_params(search, **{f"sel_{trig['dim']}": None})
