@@ -81,7 +81,17 @@ def create_app(config: dict[str, Any] | None = None) -> Dash:
                      content=dash.page_container, lang=lang)
 
     app.layout = serve_layout
+    _register_routes(server)
     return app
+
+
+def _register_routes(server: Any) -> None:
+    """Plain Flask routes (downloads, exports) live in pages/_routes_*.py modules, each with
+    a `register_routes(server)` function; found here so app.py stays thin."""
+    import importlib
+
+    for path in sorted((ROOT / "pages").glob("_routes_*.py")):
+        importlib.import_module(f"pages.{path.stem}").register_routes(server)
 
 
 if __name__ == "__main__":

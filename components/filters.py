@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dcc
 
 from components.i18n import t
 
@@ -54,7 +54,7 @@ class GlobalFilters:
 
     @classmethod
     def from_query(cls, query: Mapping[str, list[str]], *, min_year: int, max_year: int,
-                   sector_codes: Sequence[str]) -> "GlobalFilters":
+                   sector_codes: Sequence[str]) -> GlobalFilters:
         """Parse global filters from a parsed query; invalid values become defaults."""
         y0 = _year(query.get("from"), min_year, max_year, min_year)
         y1 = _year(query.get("to"), min_year, max_year, max_year)

@@ -5,6 +5,9 @@ Keys are the English strings themselves, so an untranslated string falls back to
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 LANGS = ("en", "ja")
 
 JA: dict[str, str] = {
@@ -51,7 +54,17 @@ JA: dict[str, str] = {
     "no change": "変化なし",
     "Trend over the selected years": "選択期間の推移",
     "previous year": "前年",
+    "Show the numbers": "数値を表示",
+    "Remove this filter": "この絞り込みを解除",
+    "data as of": "データ基準日",
+    "Year": "年",
 }
+
+
+# Each area of the app keeps its own Japanese strings in components/locales/ja_*.json
+# ({"English": "日本語"}), merged here, so parallel work does not edit one file.
+for _f in sorted((Path(__file__).parent / "locales").glob("ja_*.json")):
+    JA.update(json.loads(_f.read_text(encoding="utf-8")))
 
 
 def t(text: str, lang: str | None = "en", **fmt: object) -> str:

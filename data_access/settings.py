@@ -26,7 +26,7 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, overrides: dict[str, Any] | None = None) -> "Settings":
+    def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
         """Build settings from the environment, then apply `overrides` (used by tests)."""
         values: dict[str, Any] = {}
         for f in fields(cls):

@@ -47,7 +47,7 @@ class PageState:
             return base
         return (sel,) if not base or sel in base else ("__none__",)
 
-    def without(self, dim: str | None) -> "PageState":
+    def without(self, dim: str | None) -> PageState:
         """The same state without the click selection on `dim` (a chart ignores its own)."""
         if dim is None or dim not in self.selections:
             return self
@@ -176,6 +176,7 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
         Output({"type": "chart", "page": page, "key": ALL}, "figure"),
         Output({"type": "chart-table", "page": page, "key": ALL}, "children"),
         Output({"type": "chips", "page": page}, "children"),
+        Output({"type": "asof", "page": page}, "children"),
         Input("url", "search"),
         State({"type": "chart", "page": page, "key": ALL}, "id"),
     )
@@ -196,7 +197,9 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
         for dim, value in state.selections.items():
             lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))
             sel.append((dim, t(lbl, state.lang), vl(value, state.lang)))
-        return figures, tables, chips(sel, state.lang)
+        known = sorted(d for d in dates.values() if d)
+        asof = (f"{t('Data as of', state.lang)} {known[-1]}" if known else "")
+        return figures, tables, chips(sel, state.lang), asof
 
     update_charts.__name__ = f"update_charts_{page}"
 

@@ -139,7 +139,9 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
                               placeholder=t("All product groups", lang))], xs=12, md=4),
     ], className="g-2 mb-2")
     return html.Div([
-        html.H1(t("EPA utilisation", lang), className="page-title"),
+        html.Div([html.H1(t("EPA utilisation", lang), className="page-title"),
+                  html.Span(id={"type": "asof", "page": PAGE}, className="asof")],
+                 className="page-head"),
         html.P(t("Preference utilisation rate = imports that used the EPA preference ÷ imports "
                  "eligible for it.", lang), className="text-muted small mb-2"),
         controls,

@@ -42,7 +42,7 @@ def _pg_create() -> str:
     except psycopg.OperationalError as exc:
         if os.environ.get("ALLOW_SKIP_PG") == "1":
             pytest.skip(f"PostgreSQL not reachable: {exc}")
-        raise RuntimeError(f"PostgreSQL is required for the tests ({PG_ADMIN_URL}): {exc}")
+        raise RuntimeError(f"PostgreSQL is required for the tests ({PG_ADMIN_URL}): {exc}") from exc
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
