@@ -126,8 +126,8 @@ def chips(selections: Sequence[tuple[str, str, str]], lang: str = "en") -> list[
     """Removable chips for click-to-filter selections: (dim, dim label, value label)."""
     out = []
     for dim, dim_label, value_label in selections:
-        out.append(dbc.Button([f"{dim_label}: {value_label} ", html.Span("×",
-                                                                          **{"aria-hidden": "true"})],
+        cross = html.Span("×", **{"aria-hidden": "true"})
+        out.append(dbc.Button([f"{dim_label}: {value_label} ", cross],
                               id={"type": "chip-remove", "dim": dim}, size="sm",
                               color="primary", outline=True, className="me-2 mb-1 chip",
                               title=t("Remove this filter", lang)))
