@@ -58,6 +58,8 @@ JA: dict[str, str] = {
     "Remove this filter": "この絞り込みを解除",
     "data as of": "データ基準日",
     "Year": "年",
+    "EU–Japan Centre": "日欧産業協力センター",
+    "dashboard": "ダッシュボード",
 }
 
 

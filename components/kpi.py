@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
-from components.formats import FONT_FAMILY, NEGATIVE, NEUTRAL, PALETTE, POSITIVE, fmt_signed
+from components.formats import NEGATIVE, NEUTRAL, PALETTE, POSITIVE, fmt_signed
 from components.i18n import t
 
 
@@ -26,7 +26,7 @@ class KpiView:
     good_when_up: bool = True
     spark_x: Sequence[object] = ()
     spark_y: Sequence[float | None] = ()
-    spark_hover: str = "%{x}: %{y}<extra></extra>"
+    spark_labels: Sequence[str] = ()  # formatted values for the tooltip / alt text
     note: str | None = None
 
 
@@ -45,16 +45,26 @@ def delta_texts(current: float | None, previous: float | None, *, kind: str,
     return f"{fmt_signed(diff, 0)}{pct}", sign
 
 
-def sparkline(x: Sequence[object], y: Sequence[float | None], hover: str) -> go.Figure:
-    """A tiny line chart without axes, for a KPI card."""
-    fig = go.Figure(go.Scatter(x=list(x), y=list(y), mode="lines+markers",
-                               line={"color": PALETTE[0], "width": 2},
-                               marker={"size": 4}, hovertemplate=hover, connectgaps=False))
-    fig.update_layout(margin={"l": 2, "r": 2, "t": 2, "b": 2}, height=48,
-                      xaxis={"visible": False}, yaxis={"visible": False},
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      showlegend=False, font={"family": FONT_FAMILY})
-    return fig
+def sparkline_svg(x: Sequence[object], y: Sequence[float | None],
+                  color: str = PALETTE[0]) -> str:
+    """A tiny inline SVG line (as a data URI): no plotting library needed on the overview."""
+    pts = [(i, v) for i, v in enumerate(y) if v is not None]
+    if not pts:
+        return ""
+    lo = min(v for _, v in pts)
+    hi = max(v for _, v in pts)
+    span = (hi - lo) or 1.0
+    n = max(len(y) - 1, 1)
+    coords = [(4 + 192 * i / n, 44 - 40 * (v - lo) / span) for i, v in pts]
+    path = "M" + " L".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+    lx, ly = coords[-1]
+    svg = ("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 200 48' "
+           "preserveAspectRatio='none'>"
+           f"<path d='{path}' fill='none' stroke='{color}' stroke-width='2' "
+           "vector-effect='non-scaling-stroke' stroke-linejoin='round'/>"
+           f"<path d='M{lx:.1f},{ly:.1f} l0,0' stroke='{color}' stroke-width='6' "
+           "stroke-linecap='round' vector-effect='non-scaling-stroke'/></svg>")
+    return "data:image/svg+xml;utf8," + quote(svg)
 
 
 def kpi_card(view: KpiView, lang: str = "en") -> dbc.Card:
@@ -69,10 +79,12 @@ def kpi_card(view: KpiView, lang: str = "en") -> dbc.Card:
         arrow = {1: "▲", -1: "▼", 0: "■"}[view.delta_sign]
         delta = html.Span([html.Span(arrow, **{"aria-hidden": "true"}), " ",
                            view.delta_text], className="kpi-delta", style={"color": color})
-    spark = (dcc.Graph(figure=sparkline(view.spark_x, view.spark_y, view.spark_hover),
-                       config={"displayModeBar": False, "staticPlot": False},
-                       className="kpi-spark", style={"height": "48px"})
-             if any(v is not None for v in view.spark_y) else html.Div(className="kpi-spark"))
+    src = sparkline_svg(view.spark_x, view.spark_y)
+    described = ", ".join(f"{x}: {v}" for x, v in zip(view.spark_x, view.spark_labels or
+                                                       view.spark_y, strict=False))
+    alt = f"{t('Trend over the selected years', lang)}: {described}"
+    spark = (html.Img(src=src, className="kpi-spark", alt=alt, title=described)
+             if src else html.Div(className="kpi-spark"))
     return dbc.Card(dbc.CardBody([
         html.Div(view.title, className="kpi-title"),
         html.Div(t("No data", lang) if no_data else view.value_text, className="kpi-value",

@@ -64,18 +64,12 @@ def kpi_views(series: pd.DataFrame, headline: pd.DataFrame, *, as_of: dt.date,
         delta, sign = delta_texts(value, prev, kind=kind, lang=lang)
         s = series[series["kpi"] == key].sort_values("year")
         unit = " " + t("days", lang) if kind == "days" else ""
-        if kind == "rate":
-            hover = "%{x}: %{y:.1%}<extra></extra>"
-        elif kind == "days":
-            hover = "%{x}: %{y:.0f}" + unit + "<extra></extra>"
-        else:
-            hover = "%{x}: %{y:,.0f}<extra></extra>"
         views.append(KpiView(
             key=key, title=t(title, lang),
             value_text=format_value(kind, value) + (unit if value is not None else ""),
             period_text=period_text(row, as_of, lang), delta_text=delta, delta_sign=sign,
             good_when_up=good_up, spark_x=list(s["year"]), spark_y=list(s["value"]),
-            spark_hover=hover))
+            spark_labels=[format_value(kind, v) + unit for v in s["value"]]))
     return views
 
 
@@ -89,7 +83,7 @@ def overview_grid(views: list[KpiView], lang: str = "en") -> html.Div:
         cols.append(dbc.Col(html.Section([
             html.H2(html.A(t(family, lang), href=FAMILY_PATHS[family],
                            className="family-link"), className="family-title"),
-            dbc.Row([dbc.Col(kpi_card(v, lang), xs=12, sm=6 if len(vs) > 1 else 12,
+            dbc.Row([dbc.Col(kpi_card(v, lang), xs=6 if len(vs) > 1 else 12,
                              className="mb-2") for v in vs], className="g-2"),
         ], className="family-section"), xs=12, md=6, xl=4 if len(vs) > 1 else 4,
             className="mb-3"))

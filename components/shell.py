@@ -17,7 +17,9 @@ def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en") ->
                                      if path != "/" else "exact",
                                      id={"type": "nav-link", "index": path}))
              for name, path in pages]
-    brand = html.Span(t("EU–Japan Centre dashboard", lang), className="brand-main")
+    brand = html.Span([html.Span(t("EU–Japan Centre", lang)),
+                       html.Span(" " + t("dashboard", lang), className="d-none d-md-inline")],
+                      className="brand-main")
     badge = (dbc.Badge(t("Demo data", lang), color="warning", text_color="dark",
                        className="ms-2 demo-badge", id="demo-badge",
                        title=t("Synthetic demo data is loaded: figures are realistic in size "
