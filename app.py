@@ -13,7 +13,6 @@ from dash import Dash, html
 from flask_caching import Cache
 from flask_compress import Compress
 
-from components.i18n import norm_lang
 from components.shell import shell
 from data_access import db, service, vocab
 from data_access.settings import ROOT, Settings
@@ -73,11 +72,11 @@ def create_app(config: dict[str, Any] | None = None) -> Dash:
     def serve_layout(**_: Any) -> html.Div:
         pages = [(p["name"], p["relative_path"]) for p in dash.page_registry.values()
                  if not p.get("hidden")]
-        lang = norm_lang(None)
-        from pages._state import year_options
+        from pages._state import current_lang, year_options
 
+        lang = current_lang()
         return shell(pages=pages, demo=service.is_demo_loaded(), years=year_options(),
-                     sectors=[(s.code, s.en) for s in vocab.SECTORS],
+                     sectors=[(s.code, s.ja if lang == "ja" else s.en) for s in vocab.SECTORS],
                      content=dash.page_container, lang=lang)
 
     app.layout = serve_layout

@@ -59,6 +59,9 @@ JA: dict[str, str] = {
     "data as of": "データ基準日",
     "Year": "年",
     "EU–Japan Centre": "日欧産業協力センター",
+    "{y} to {day} vs same period {p}": "{y}年 {day}まで（{p}年同期比）",
+    "{y} (latest available) vs {p}": "{y}年・最新（{p}年比）",
+    "{y} vs {p}": "{y}年（{p}年比）",
     "dashboard": "ダッシュボード",
 }
 

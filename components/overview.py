@@ -44,12 +44,11 @@ def period_text(row: pd.Series, as_of: dt.date, lang: str) -> str:
     """'2026 to 25 Nov vs same period 2025', '2025 (latest available) vs 2024', '2024 vs 2023'."""
     y = int(row["year"])
     if row.get("partial"):
-        day = f"{as_of.day} {as_of:%b}"
-        return (f"{y} {t('to date', lang)} ({day}) {t('vs', lang)} "
-                f"{t('same period', lang)} {y - 1}")
+        day = f"{as_of.month}/{as_of.day}" if lang == "ja" else f"{as_of.day} {as_of:%b}"
+        return t("{y} to {day} vs same period {p}", lang, y=y, day=day, p=y - 1)
     if row.get("latest"):
-        return f"{y} ({t('latest available', lang)}) {t('vs', lang)} {y - 1}"
-    return f"{y} {t('vs', lang)} {y - 1}"
+        return t("{y} (latest available) vs {p}", lang, y=y, p=y - 1)
+    return t("{y} vs {p}", lang, y=y, p=y - 1)
 
 
 def kpi_views(series: pd.DataFrame, headline: pd.DataFrame, *, as_of: dt.date,

@@ -25,11 +25,15 @@ def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en") ->
                        title=t("Synthetic demo data is loaded: figures are realistic in size "
                                "but not real.", lang))
              if demo else html.Span(id="demo-badge", hidden=True))
+    other = "ja" if lang == "en" else "en"
+    switch = html.A("日本語" if other == "ja" else "English", id="lang-switch",
+                    href=f"/lang/{other}", className="nav-link lang-switch",
+                    lang=other, title=t("Language", lang))
     return dbc.Navbar(dbc.Container([
         html.A([brand, badge], href="/", className="navbar-brand d-flex align-items-center"),
         dbc.NavbarToggler(id="navbar-toggler"),
-        dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"), id="navbar-collapse",
-                     navbar=True),
+        dbc.Collapse(dbc.Nav(links + [dbc.NavItem(switch)], navbar=True, className="ms-auto"),
+                     id="navbar-collapse", navbar=True),
     ], fluid=True), color="dark", dark=True, className="mb-3 app-navbar", expand="lg")
 
 

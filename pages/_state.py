@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from components.filters import GLOBAL_KEYS, GlobalFilters, build_query, parse_query
+from components.i18n import norm_lang
 from data_access import vocab
 
 MIN_YEAR = 2014
@@ -26,6 +27,24 @@ def max_year() -> int:
 def year_options() -> list[int]:
     """Every year the year filters offer."""
     return list(range(MIN_YEAR, max_year() + 1))
+
+
+def current_lang(search: str | None = None) -> str:
+    """Interface language: `lang` in the URL wins, then the `lang` cookie, then English."""
+    from flask import has_request_context, request
+
+    q = parse_query(search).get("lang")
+    if q:
+        return norm_lang(q[0])
+    if has_request_context():
+        # The layout request carries the page address in its Referer header.
+        ref = request.headers.get("Referer", "")
+        if search is None and "?" in ref:
+            q = parse_query(ref.split("?", 1)[1]).get("lang")
+            if q:
+                return norm_lang(q[0])
+        return norm_lang(request.cookies.get("lang"))
+    return "en"
 
 
 def global_filters(search: str | None) -> GlobalFilters:
@@ -140,3 +159,27 @@ def carry_filters_in_nav(search, ids):  # noqa: ANN001, ANN201
     """Navbar links keep the global filters (not page filters) when moving between pages."""
     q = canonical(global_filters(search), {})
     return [i["index"] + q for i in ids]
+
+
+clientside_callback(
+    """
+    function(n, isOpen) { return n ? !isOpen : isOpen; }
+    """,
+    Output("navbar-collapse", "is_open"),
+    Input("navbar-toggler", "n_clicks"),
+    State("navbar-collapse", "is_open"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    """
+    function(pathname, search, href) {
+        const base = (href || "/lang/ja").split("?")[0];
+        return base + "?next=" + encodeURIComponent((pathname || "/") + (search || ""));
+    }
+    """,
+    Output("lang-switch", "href"),
+    Input("url", "pathname"),
+    Input("url", "search"),
+    State("lang-switch", "href"),
+)

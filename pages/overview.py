@@ -9,7 +9,7 @@ from components.i18n import norm_lang, t
 from components.overview import kpi_views, overview_grid
 from data_access import service, vocab
 from data_access.queries.overview import overview_kpis
-from pages._state import global_filters
+from pages._state import current_lang, global_filters
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · EU–Japan Centre",
                    order=0)
@@ -17,7 +17,7 @@ dash.register_page(__name__, path="/", name="Overview", title="Overview · EU–
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
     """Page skeleton; the cards are filled by `update_cards` from the filter state."""
-    lang = norm_lang(lang)
+    lang = norm_lang(lang) if lang else current_lang()
     return html.Div([
         html.H1(t("Overview", lang), className="page-title"),
         html.P(id="overview-subtitle", className="text-muted small"),
@@ -33,7 +33,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
 def update_cards(search):  # noqa: ANN001, ANN201
     """Recompute the KPI cards for the filters in the URL."""
     f = global_filters(search)
-    lang = norm_lang((f.extra.get("lang") or ("en",))[0])
+    lang = current_lang(search)
     as_of = service.today()
     series, head = service.run(overview_kpis, year_from=f.year_from, year_to=f.year_to,
                                sectors=list(f.sectors), as_of=as_of)

@@ -27,7 +27,7 @@ def test_overview_year_change_updates_kpis(browser, live_server) -> None:  # noq
     assert after["enquiries"] != before["enquiries"]
     # 2020 EU->JP utilisation is calibrated to the published 63.3%
     assert after["pur_eu_jp"] == "63.3%"
-    assert "2020 vs 2019" in browser.find_element(By.ID, "overview-cards").text
+    assert "2020 vs 2019" in browser.find_element(By.ID, "overview-cards").text  # period label
     # back restores the previous filters
     browser.back()
     wait_for(lambda: "to=2020" not in browser.current_url)
@@ -57,3 +57,19 @@ def test_invalid_query_falls_back(browser, live_server) -> None:  # noqa: ANN001
     assert Select(browser.find_element(By.ID, "filter-year-from")
                   ).first_selected_option.text == "2014"
     assert "Error" not in browser.page_source.split("<body", 1)[1][:5000]
+
+
+def test_language_switch_to_japanese_and_back(browser, live_server) -> None:  # noqa: ANN001
+    browser.get(live_server + "/?from=2019")
+    wait_for(lambda: _kpi(browser, "enquiries") not in ("", "–"))
+    try:
+        browser.find_element(By.ID, "lang-switch").click()
+        wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "h1.page-title").text == "概要")
+        assert "from=2019" in browser.current_url  # the view is kept
+        assert browser.find_element(By.ID, "demo-badge").text == "デモデータ"
+        wait_for(lambda: "応募数" in browser.find_element(By.ID, "overview-cards").text)
+        browser.find_element(By.ID, "lang-switch").click()
+        wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "h1.page-title").text
+                 == "Overview")
+    finally:
+        browser.delete_cookie("lang")
