@@ -21,9 +21,9 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from components.charts import FigureContext, chips, data_table, empty_figure
-from components.i18n import norm_lang, t
+from components.i18n import t
 from data_access import service, vocab
-from pages._state import global_filters, with_page_params
+from pages._state import current_lang, global_filters, with_page_params
 
 SOURCE = "EU–Japan Centre for Industrial Cooperation"
 
@@ -60,7 +60,7 @@ def page_state(search: str | None) -> PageState:
     f = global_filters(search)
     params = {k: v for k, v in f.extra.items() if not k.startswith("sel_") and k != "lang"}
     sels = {k[4:]: v[0] for k, v in f.extra.items() if k.startswith("sel_") and v}
-    lang = norm_lang((f.extra.get("lang") or ("en",))[0])
+    lang = current_lang(search)
     return PageState(f.year_from, f.year_to, f.sectors, params, sels, lang)
 
 
