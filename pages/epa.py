@@ -13,7 +13,7 @@ from components.i18n import norm_lang, t
 from data_access import vocab
 from data_access.queries import epa as q
 from pages._charts import ChartSpec, PageState, register_charts, register_dim, vocab_labeller
-from pages._state import global_filters
+from pages._state import current_lang, global_filters
 
 PAGE = "epa"
 dash.register_page(__name__, path="/epa", name="EPA utilisation", order=5,
@@ -116,7 +116,7 @@ def _options(terms, lang: str) -> list[dict]:  # noqa: ANN001
 
 def layout(lang: str | None = None, **query: str) -> html.Div:
     """Page filters (direction, member state, product group), chips and the chart grid."""
-    lang = norm_lang(lang)
+    lang = norm_lang(lang) if lang else current_lang()
     f = global_filters("?" + "&".join(f"{k}={v}" for k, v in query.items()))
     sel = {k: list(v) for k, v in f.extra.items()}
     section_opts = [{"label": (SECTION_LABEL_JA if lang == "ja" else SECTION_LABEL)[c],
