@@ -20,11 +20,11 @@ def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en") ->
     brand = html.Span([html.Span(t("EU–Japan Centre", lang)),
                        html.Span(" " + t("dashboard", lang), className="d-none d-md-inline")],
                       className="brand-main")
-    badge = (dbc.Badge(t("Demo data", lang), color="warning", text_color="dark",
-                       className="ms-2 demo-badge", id="demo-badge",
-                       title=t("Synthetic demo data is loaded: figures are realistic in size "
-                               "but not real.", lang))
-             if demo else html.Span(id="demo-badge", hidden=True))
+    badge = dbc.Badge(t("Demo data", lang), color="warning", text_color="dark",
+                      className="ms-2 demo-badge", id="demo-badge",
+                      style=None if demo else {"display": "none"},
+                      title=t("Synthetic demo data is loaded: figures are realistic in size "
+                              "but not real.", lang))
     other = "ja" if lang == "en" else "en"
     switch = html.A("日本語" if other == "ja" else "English", id="lang-switch",
                     href=f"/lang/{other}", className="nav-link lang-switch",
@@ -37,9 +37,9 @@ def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en") ->
     ], fluid=True), color="dark", dark=True, className="mb-3 app-navbar", expand="lg")
 
 
-def demo_banner(lang: str = "en") -> dbc.Alert:
+def demo_banner(lang: str = "en", *, demo: bool = True) -> dbc.Alert:
     """A plain-words notice under the navbar while demo data is loaded."""
-    return dbc.Alert([html.Strong(t("Demo data", lang) + ": "),
+    return dbc.Alert(is_open=demo, children=[html.Strong(t("Demo data", lang) + ": "),
                       t("Synthetic demo data is loaded: figures are realistic in size but not "
                         "real.", lang)],
                      color="warning", className="py-1 px-3 small mb-2 demo-banner",
@@ -53,7 +53,7 @@ def shell(*, pages: Sequence[tuple[str, str]], demo: bool, years: Sequence[int],
         dcc.Location(id="url", refresh=False),
         navbar(pages, demo=demo, lang=lang),
         dbc.Container([
-            demo_banner(lang) if demo else None,
+            demo_banner(lang, demo=demo),
             filter_bar(years=years, sectors=sectors, lang=lang),
             content,
         ], fluid=True, className="pb-4 app-main"),

@@ -183,3 +183,20 @@ clientside_callback(
     Input("url", "search"),
     State("lang-switch", "href"),
 )
+
+
+@callback(
+    Output("demo-badge", "style"),
+    Output("demo-banner", "is_open"),
+    Output("filter-bar", "style"),
+    Input("url", "pathname"),
+)
+def on_navigate(pathname):  # noqa: ANN001, ANN201
+    """On every page change: re-check the demo flag (data may have been replaced) and hide
+    the global filters on pages that have none (the Data page)."""
+    from data_access import service
+
+    demo = service.is_demo_loaded()
+    no_filters = (pathname or "/").rstrip("/") in ("/data",)
+    return (None if demo else {"display": "none"}, demo,
+            {"display": "none"} if no_filters else None)
