@@ -1,0 +1,236 @@
+"""Help-desk enquiries: volumes by month and desk, topic mix, who asks, days to answer.
+
+Every function takes the same filters: the global year range and sectors (the enquiry's
+`sector_code`), the page filters desks and topics, and the click selections requesters
+(organisation type) and countries. Empty sequences mean "no restriction". SQL does all the
+counting (the table holds millions of rows); pandas only reshapes the small results.
+Nothing matching gives an empty frame, never a frame of zeros.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from fractions import Fraction
+
+import pandas as pd
+from sqlalchemy import Connection, Integer, Select, case, cast, extract, func, select
+
+from data_access.models import HelpdeskEnquiry as E
+from data_access.queries.common import (
+    days_between,
+    frame,
+    where_in,
+    where_sectors,
+    year_bounds,
+    year_of,
+)
+
+TOP_TOPICS = 10
+
+
+def _month(col):  # noqa: ANN001, ANN202
+    return cast(extract("month", col), Integer)
+
+
+def _filtered(stmt: Select, *, date_from: dt.date, date_to: dt.date, sectors: Sequence[str],
+              desks: Sequence[str], topics: Sequence[str], requesters: Sequence[str],
+              countries: Sequence[str]) -> Select:
+    # A date range on the indexed column, not year(received_date), so the index is usable.
+    stmt = stmt.where(E.received_date.between(date_from, date_to))
+    stmt = where_sectors(stmt, E.sector_code, sectors)
+    stmt = where_in(stmt, E.desk, desks)
+    stmt = where_in(stmt, E.topic, topics)
+    stmt = where_in(stmt, E.requester_type, requesters)
+    return where_in(stmt, E.country_code, countries)
+
+
+def _in_years(stmt: Select, year_from: int, year_to: int, **filters: Sequence[str]) -> Select:
+    d0, d1 = year_bounds(year_from, year_to)
+    return _filtered(stmt, date_from=d0, date_to=d1, **filters)
+
+
+def enquiries_by_month(conn: Connection, *, year_from: int, year_to: int,
+                       sectors: Sequence[str] = (), desks: Sequence[str] = (),
+                       topics: Sequence[str] = (), requesters: Sequence[str] = (),
+                       countries: Sequence[str] = ()) -> pd.DataFrame:
+    """Enquiries received per month and desk; `month` is the first day of the month."""
+    y, m = year_of(E.received_date), _month(E.received_date)
+    stmt = _in_years(select(y, m, E.desk, func.count()), year_from, year_to, sectors=sectors,
+                     desks=desks, topics=topics, requesters=requesters, countries=countries)
+    stmt = stmt.group_by(y, m, E.desk)
+    df = frame(conn, stmt, ["year", "m", "desk", "enquiries"])
+    df["month"] = pd.to_datetime({"year": df["year"], "month": df["m"], "day": 1}) \
+        if not df.empty else pd.Series(dtype="datetime64[ns]")
+    df["enquiries"] = df["enquiries"].astype("int64")
+    return (df[["month", "desk", "enquiries"]]
+            .sort_values(["desk", "month"], ignore_index=True))
+
+
+def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
+                        sectors: Sequence[str] = (), desks: Sequence[str] = (),
+                        topics: Sequence[str] = (), requesters: Sequence[str] = (),
+                        countries: Sequence[str] = ()) -> pd.DataFrame:
+    """Enquiries per year and topic, and each topic's share of its year."""
+    y = year_of(E.received_date)
+    stmt = _in_years(select(y, E.topic, func.count()), year_from, year_to, sectors=sectors,
+                     desks=desks, topics=topics, requesters=requesters, countries=countries)
+    stmt = stmt.group_by(y, E.topic)
+    df = frame(conn, stmt, ["year", "topic", "enquiries"])
+    df = df.astype({"year": "int64", "enquiries": "int64"})
+    df["share"] = df["enquiries"] / df.groupby("year")["enquiries"].transform("sum")
+    # biggest topics overall first, so stacks and legends keep one order across years
+    order = df.groupby("topic")["enquiries"].sum().sort_values(ascending=False)
+    df["_rank"] = df["topic"].map({k: i for i, k in enumerate(order.index)})
+    return df.sort_values(["_rank", "year"], ignore_index=True).drop(columns="_rank")
+
+
+def _as_date(v: object) -> dt.date | None:
+    if isinstance(v, str):  # SQLite hands dates back as text from aggregates
+        return dt.date.fromisoformat(v[:10])
+    return v  # type: ignore[return-value]
+
+
+def data_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
+    """The oldest and newest received dates in the table (what the data covers)."""
+    lo, hi = conn.execute(select(func.min(E.received_date), func.max(E.received_date))).one()
+    return _as_date(lo), _as_date(hi)
+
+
+def comparison_periods(year_from: int, year_to: int, latest: dt.date | None
+                       ) -> tuple[dt.date, dt.date, dt.date, dt.date] | None:
+    """(from, to, previous from, previous to): the selected years cut at the data date, and
+    the period of equal length just before them. None when the data starts after the range."""
+    d0, d1 = year_bounds(year_from, year_to)
+    if latest is None or latest < d0:
+        return None
+    d1 = min(d1, latest)
+    length = (d1 - d0).days + 1
+    p1 = d0 - dt.timedelta(days=1)
+    return d0, d1, p1 - dt.timedelta(days=length - 1), p1
+
+
+def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
+               desks: Sequence[str] = (), topics: Sequence[str] = (),
+               requesters: Sequence[str] = (), countries: Sequence[str] = (),
+               limit: int = TOP_TOPICS) -> pd.DataFrame:
+    """The most asked topics of the selected period and their change against the period of
+    equal length just before it (a partly elapsed last year is compared like for like).
+
+    `compared` is False when the data do not reach back to the start of the period before:
+    then `change` is left empty rather than showing growth from an unrecorded past.
+    """
+    earliest, latest = data_span(conn)
+    periods = comparison_periods(year_from, year_to, latest)
+    cols = ["topic", "enquiries", "previous", "change", "share", "compared",
+            "period_from", "period_to", "previous_from", "previous_to"]
+    if periods is None:
+        return pd.DataFrame(columns=cols)
+    d0, d1, p0, p1 = periods
+    cur = func.sum(case((E.received_date >= d0, 1), else_=0))
+    prev = func.sum(case((E.received_date <= p1, 1), else_=0))
+    stmt = _filtered(select(E.topic, cur, prev), date_from=p0, date_to=d1, sectors=sectors,
+                     desks=desks, topics=topics, requesters=requesters, countries=countries)
+    df = frame(conn, stmt.group_by(E.topic), ["topic", "enquiries", "previous"])
+    df = df.astype({"enquiries": "int64", "previous": "int64"})
+    df = df[df["enquiries"] > 0]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["share"] = df["enquiries"] / df["enquiries"].sum()
+    covered = earliest is not None and earliest <= p0
+    df["compared"] = covered
+    df["change"] = ((df["enquiries"] - df["previous"]) / df["previous"]).where(
+        (df["previous"] > 0) & covered)
+    df = df.sort_values(["enquiries", "topic"], ascending=[False, True]).head(limit)
+    df["period_from"], df["period_to"] = d0.isoformat(), d1.isoformat()
+    df["previous_from"], df["previous_to"] = p0.isoformat(), p1.isoformat()
+    return df[cols].reset_index(drop=True)
+
+
+def _breakdown(conn: Connection, col, name: str, *, year_from: int, year_to: int,  # noqa: ANN001
+               **filters: Sequence[str]) -> pd.DataFrame:
+    stmt = _in_years(select(col, func.count()), year_from, year_to, **filters).group_by(col)
+    df = frame(conn, stmt, [name, "enquiries"]).astype({"enquiries": "int64"})
+    df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []
+    return df.sort_values(["enquiries", name], ascending=[False, True], ignore_index=True)
+
+
+def enquiries_by_requester(conn: Connection, *, year_from: int, year_to: int,
+                           sectors: Sequence[str] = (), desks: Sequence[str] = (),
+                           topics: Sequence[str] = (), requesters: Sequence[str] = (),
+                           countries: Sequence[str] = ()) -> pd.DataFrame:
+    """Enquiries per requester type (organisation type), most first, with shares."""
+    return _breakdown(conn, E.requester_type, "requester", year_from=year_from,
+                      year_to=year_to, sectors=sectors, desks=desks, topics=topics,
+                      requesters=requesters, countries=countries)
+
+
+def enquiries_by_country(conn: Connection, *, year_from: int, year_to: int,
+                         sectors: Sequence[str] = (), desks: Sequence[str] = (),
+                         topics: Sequence[str] = (), requesters: Sequence[str] = (),
+                         countries: Sequence[str] = ()) -> pd.DataFrame:
+    """Enquiries per requester country, most first, with shares."""
+    return _breakdown(conn, E.country_code, "country", year_from=year_from, year_to=year_to,
+                      sectors=sectors, desks=desks, topics=topics, requesters=requesters,
+                      countries=countries)
+
+
+def quantiles_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
+                             qs: Sequence[float] = (0.5, 0.9)) -> pd.DataFrame:
+    """Exact lower quantiles per `key` from a (key, value, count) histogram.
+
+    The q-quantile is the smallest value whose cumulative count reaches q × total (the
+    ceil(q·n)-th smallest observation), compared in exact fractions so q·n never rounds.
+    Returns `key`, `n` and one column per q named like 'q50', 'q90'.
+    """
+    names = [f"q{round(q * 100):02d}" for q in qs]
+    if hist.empty:
+        return pd.DataFrame(columns=[key, "n", *names])
+    fracs = [Fraction(q).limit_denominator(1000) for q in qs]
+    out = []
+    for k, g in hist.sort_values([key, value]).groupby(key, sort=True):
+        counts = [int(c) for c in g[count]]
+        values = list(g[value])
+        total = sum(counts)
+        row: list[object] = [k, total]
+        for f in fracs:
+            cum = 0
+            for v, c in zip(values, counts, strict=True):
+                cum += c
+                if cum * f.denominator >= f.numerator * total:
+                    row.append(float(v))
+                    break
+        out.append(row)
+    return pd.DataFrame(out, columns=[key, "n", *names])
+
+
+def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
+                   sectors: Sequence[str] = (), desks: Sequence[str] = (),
+                   topics: Sequence[str] = (), requesters: Sequence[str] = (),
+                   countries: Sequence[str] = (), by: str = "quarter") -> pd.DataFrame:
+    """Median and 90th-percentile days to answer per quarter (or month) of receipt.
+
+    Only answered enquiries count. SQL returns a (period, days, count) histogram, a few
+    thousand rows whatever the table size; the quantiles are walked from it exactly, the same
+    on SQLite and PostgreSQL (neither percentile_cont nor window functions needed).
+    """
+    y, m = year_of(E.received_date), _month(E.received_date)
+    sub = (m + 2) // 3 if by == "quarter" else m  # integer division on both dialects
+    days = days_between(E.answered_date, E.received_date, conn.dialect.name)
+    stmt = _in_years(select(y, sub, days, func.count()), year_from, year_to, sectors=sectors,
+                     desks=desks, topics=topics, requesters=requesters, countries=countries)
+    stmt = stmt.where(E.answered_date.is_not(None)).group_by(y, sub, days)
+    hist = frame(conn, stmt, ["year", "sub", "days", "n"])
+    cols = ["period", "period_start", "answered", "median_days", "p90_days"]
+    if hist.empty:
+        return pd.DataFrame(columns=cols)
+    hist["key"] = hist["year"].astype("int64") * 100 + hist["sub"].astype("int64")
+    q = quantiles_from_histogram(hist, "key", "days", "n", (0.5, 0.9))
+    year, sub_n = q["key"] // 100, q["key"] % 100
+    first_month = (sub_n - 1) * 3 + 1 if by == "quarter" else sub_n
+    q["period_start"] = pd.to_datetime({"year": year, "month": first_month, "day": 1})
+    q["period"] = (year.astype(str) + "-Q" + sub_n.astype(str) if by == "quarter"
+                   else year.astype(str) + "-" + sub_n.map("{:02d}".format))
+    q = q.rename(columns={"n": "answered", "q50": "median_days", "q90": "p90_days"})
+    q["answered"] = q["answered"].astype("int64")
+    return q[cols].sort_values("period_start", ignore_index=True)
