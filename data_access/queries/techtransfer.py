@@ -1,0 +1,188 @@
+"""Technology transfer: offers and requests, stock of open offers, deal funnel and breakdowns.
+
+Offers and requests are counted by publication year; deals by the year they were opened.
+`TechDeal.stage` is the furthest stage a deal has reached, so a deal at 'signed' also passed
+contact, NDA and negotiation: the funnel and the "reached at least" filter count cumulatively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Connection, Select, case, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from data_access.models import TechDeal as D
+from data_access.models import TechOffer as O
+from data_access.queries.common import frame, where_in, where_sectors, year_bounds, year_of
+from data_access.vocab import DEAL_STAGE_CODES
+
+STAGES: tuple[str, ...] = DEAL_STAGE_CODES  # contact -> nda -> negotiation -> signed
+UNKNOWN_REGION = "unknown"
+
+
+def stages_from(min_stage: str | None) -> tuple[str, ...]:
+    """The stages a deal may be at to have reached `min_stage` (all stages when None)."""
+    if not min_stage or min_stage not in STAGES:
+        return STAGES
+    return STAGES[STAGES.index(min_stage):]
+
+
+# ---- Offers and requests --------------------------------------------------------------------
+def _offers(stmt: Select, *, sectors: Sequence[str], kinds: Sequence[str]) -> Select:
+    stmt = where_sectors(stmt, O.sector_code, sectors)
+    return where_in(stmt, O.kind, kinds)
+
+
+def offers_requests_by_year(conn: Connection, *, year_from: int, year_to: int,
+                            sectors: Sequence[str] = (),
+                            kinds: Sequence[str] = ()) -> pd.DataFrame:
+    """New technology offers and requests published per year (columns year, kind, new)."""
+    d0, d1 = year_bounds(year_from, year_to)
+    y = year_of(O.published_date)
+    stmt = _offers(select(y, O.kind, func.count()).where(O.published_date.between(d0, d1)),
+                   sectors=sectors, kinds=kinds)
+    stmt = stmt.group_by(y, O.kind).order_by(O.kind, y)
+    df = frame(conn, stmt, ["year", "kind", "new"])
+    return df.astype({"year": "int64", "new": "int64"})
+
+
+def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
+                        sectors: Sequence[str] = (),
+                        kinds: Sequence[str] = ()) -> pd.DataFrame:
+    """Offers (and requests) published and not withdrawn at each year end.
+
+    Columns year, kind, published (that year), withdrawn (that year), stock (at 31 December,
+    or the latest data of a year not over yet). Years start at the first publication and end
+    at the last year with data, so a flat line is never drawn past the data.
+    """
+    _, d1 = year_bounds(year_from, year_to)
+    # Two small histograms (publications and withdrawals per year) rather than a row per
+    # offer: the stock at a year end is published-so-far minus withdrawn-so-far.
+    yp = year_of(O.published_date)
+    pub = frame(conn, _offers(select(yp, O.kind, func.count())
+                              .where(O.published_date <= d1), sectors=sectors, kinds=kinds)
+                .group_by(yp, O.kind), ["year", "kind", "n"])
+    yw = year_of(O.withdrawn_date)
+    wd = frame(conn, _offers(select(yw, O.kind, func.count())
+                             .where(O.published_date <= d1, O.withdrawn_date.is_not(None),
+                                    O.withdrawn_date <= d1), sectors=sectors, kinds=kinds)
+               .group_by(yw, O.kind), ["year", "kind", "n"])
+    cols = ["year", "kind", "published", "withdrawn", "stock"]
+    if pub.empty:
+        return pd.DataFrame(columns=cols)
+    last = int(max(pub["year"].max(), wd["year"].max() if not wd.empty else 0))
+    out = []
+    for kind in sorted(pub["kind"].unique()):
+        p = pub[pub.kind == kind].groupby("year")["n"].sum()
+        w = wd[wd.kind == kind].groupby("year")["n"].sum()
+        first = int(p.index.min())
+        years = range(max(year_from, first), min(year_to, last) + 1)
+        for year in years:
+            published_to = int(p[p.index <= year].sum())
+            withdrawn_to = int(w[w.index <= year].sum())
+            out.append((year, kind, int(p.get(year, 0)), int(w.get(year, 0)),
+                        published_to - withdrawn_to))
+    return pd.DataFrame(out, columns=cols)
+
+
+# ---- Deals ----------------------------------------------------------------------------------
+def _deals(stmt: Select, *, year_from: int, year_to: int, sectors: Sequence[str],
+           min_stage: str | None, deal_types: Sequence[str], eu_countries: Sequence[str],
+           jp_regions: Sequence[str]) -> Select:
+    d0, d1 = year_bounds(year_from, year_to)
+    stmt = stmt.where(D.opened_date.between(d0, d1), D.stage.in_(stages_from(min_stage)))
+    stmt = where_sectors(stmt, D.sector_code, sectors)
+    stmt = where_in(stmt, D.deal_type, deal_types)
+    stmt = where_in(stmt, D.eu_country_code, eu_countries)
+    if jp_regions:
+        known = [r for r in jp_regions if r != UNKNOWN_REGION]
+        cond = D.jp_region.in_(known)
+        if UNKNOWN_REGION in jp_regions:  # a deal without a region is shown as "unknown"
+            cond = or_(cond, D.jp_region.is_(None))
+        stmt = stmt.where(cond)
+    return stmt
+
+
+def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
+                min_stage: str | None = None, deal_types: Sequence[str] = (),
+                eu_countries: Sequence[str] = (),
+                jp_regions: Sequence[str] = ()) -> pd.DataFrame:
+    """Deals that reached each stage, with the conversion from the stage before.
+
+    Columns stage, deals (reached this stage or a later one), conversion (share of the
+    previous stage's deals that got this far; empty for the first stage) and share (of the
+    first stage shown). With `min_stage`, the funnel starts at that stage.
+    """
+    stmt = _deals(select(D.stage, func.count()), year_from=year_from, year_to=year_to,
+                  sectors=sectors, min_stage=min_stage, deal_types=deal_types,
+                  eu_countries=eu_countries, jp_regions=jp_regions).group_by(D.stage)
+    at = dict(conn.execute(stmt).all())
+    cols = ["stage", "deals", "conversion", "share"]
+    shown = stages_from(min_stage)
+    if sum(at.values()) == 0:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for i, stage in enumerate(shown):
+        reached = sum(int(at.get(s, 0)) for s in shown[i:])
+        rows.append([stage, reached])
+    df = pd.DataFrame(rows, columns=["stage", "deals"])
+    prev = df["deals"].shift(1)
+    conv = df["deals"] / prev
+    # None (not NaN) where there is no stage before: tables then show an empty cell
+    df["conversion"] = conv.astype(object).where(prev > 0, None)
+    df["share"] = df["deals"] / df["deals"].iloc[0]
+    return df.astype({"deals": "int64"})
+
+
+def _deals_by(conn: Connection, col: ColumnElement, name: str, **filters: object) -> pd.DataFrame:
+    signed = func.sum(case((D.stage == "signed", 1), else_=0))
+    stmt = _deals(select(col, func.count(), signed), **filters).group_by(col)
+    df = frame(conn, stmt, [name, "deals", "signed"])
+    df = df.astype({"deals": "int64", "signed": "int64"})
+    return df.sort_values(["deals", name], ascending=[False, True], ignore_index=True)
+
+
+def deals_by_sector(conn: Connection, *, year_from: int, year_to: int,
+                    sectors: Sequence[str] = (), min_stage: str | None = None,
+                    deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
+                    jp_regions: Sequence[str] = ()) -> pd.DataFrame:
+    """Deals and signed deals per sector (most deals first)."""
+    return _deals_by(conn, D.sector_code, "sector", year_from=year_from, year_to=year_to,
+                     sectors=sectors, min_stage=min_stage, deal_types=deal_types,
+                     eu_countries=eu_countries, jp_regions=jp_regions)
+
+
+def deals_by_type(conn: Connection, *, year_from: int, year_to: int,
+                  sectors: Sequence[str] = (), min_stage: str | None = None,
+                  deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
+                  jp_regions: Sequence[str] = ()) -> pd.DataFrame:
+    """Deals and signed deals per deal type (licence, R&D cooperation, ...)."""
+    return _deals_by(conn, D.deal_type, "deal_type", year_from=year_from, year_to=year_to,
+                     sectors=sectors, min_stage=min_stage, deal_types=deal_types,
+                     eu_countries=eu_countries, jp_regions=jp_regions)
+
+
+def deals_by_eu_country(conn: Connection, *, year_from: int, year_to: int,
+                        sectors: Sequence[str] = (), min_stage: str | None = None,
+                        deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
+                        jp_regions: Sequence[str] = ()) -> pd.DataFrame:
+    """Deals and signed deals per EU party's member state."""
+    return _deals_by(conn, D.eu_country_code, "eu_country", year_from=year_from,
+                     year_to=year_to, sectors=sectors, min_stage=min_stage,
+                     deal_types=deal_types, eu_countries=eu_countries, jp_regions=jp_regions)
+
+
+def deals_by_jp_region(conn: Connection, *, year_from: int, year_to: int,
+                       sectors: Sequence[str] = (), min_stage: str | None = None,
+                       deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
+                       jp_regions: Sequence[str] = ()) -> pd.DataFrame:
+    """Deals and signed deals per Japanese party's region ('unknown' when not given)."""
+    # Grouped on the raw column and named in pandas: a bound 'unknown' in both SELECT and
+    # GROUP BY would be two different parameters to PostgreSQL.
+    df = _deals_by(conn, D.jp_region, "jp_region", year_from=year_from, year_to=year_to,
+                   sectors=sectors, min_stage=min_stage, deal_types=deal_types,
+                   eu_countries=eu_countries, jp_regions=jp_regions)
+    df["jp_region"] = df["jp_region"].fillna(UNKNOWN_REGION)
+    return df
