@@ -197,6 +197,6 @@ def on_navigate(pathname):  # noqa: ANN001, ANN201
     from data_access import service
 
     demo = service.is_demo_loaded()
-    no_filters = (pathname or "/").rstrip("/") in ("/data",)
+    no_filters = (pathname or "/").rstrip("/") in ("/data", "/about")
     return (None if demo else {"display": "none"}, demo,
             {"display": "none"} if no_filters else None)

@@ -112,8 +112,8 @@ def data_dates(conn: Connection) -> dict[str, dt.date | None]:
             return dt.date.fromisoformat(v[:10])
         if isinstance(v, dt.datetime):
             return v.date()
-        if isinstance(v, int):
-            return dt.date(v, 12, 31)
+        if isinstance(v, int):  # a year: the data reach its end, or today if sooner
+            return min(dt.date(v, 12, 31), dt.date.today())
         return v
 
     return {
