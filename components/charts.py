@@ -99,16 +99,23 @@ def data_table(df: pd.DataFrame, columns: Sequence[tuple[str, str]],
                               className="mb-0 chart-table"), className="table-responsive")
 
 
+def graph_config(filename: str) -> dict:
+    """dcc.Graph config: the modebar camera saves a PNG at 2x named after chart + filters
+    (assets/exports.js adds an SVG button next to it that uses the same name)."""
+    return {
+        "displaylogo": False, "responsive": True,
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": filename},
+    }
+
+
 def chart_card(page: str, key: str, title: str, *, lang: str = "en",
                md: int = 6) -> dbc.Col:
     """A card with a graph, its table (in a <details>) and download buttons."""
     graph_id = {"type": "chart", "page": page, "key": key}
     return dbc.Col(dbc.Card(dbc.CardBody([
-        dcc.Loading(dcc.Graph(id=graph_id, config={
-            "displaylogo": False, "responsive": True,
-            "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
-            "toImageButtonOptions": {"format": "png", "scale": 2, "filename": f"{page}-{key}"},
-        }, style={"minHeight": "360px"}, className="chart-graph"),
+        dcc.Loading(dcc.Graph(id=graph_id, config=graph_config(f"{page}-{key}"),
+                              style={"minHeight": "360px"}, className="chart-graph"),
             type="circle", delay_show=250, overlay_style={"visibility": "visible",
                                                           "opacity": .5}),
         html.Details([
@@ -120,6 +127,58 @@ def chart_card(page: str, key: str, title: str, *, lang: str = "en",
                  className="chart-tools mt-1"),
     ]), className="chart-card h-100 shadow-sm"),
         xs=12, lg=md, className="mb-3", id=f"card-{page}-{key}")
+
+
+def chart_tools(links: Sequence[tuple[str, str, str]], *, images: bool,
+                lang: str = "en") -> html.Div:
+    """'Download data: CSV · XLSX  Image: PNG · SVG · PDF' links, given (format, href, name).
+
+    Image links (rendered on the server) are left out when the server cannot render them."""
+    data = [(f, h, n) for f, h, n in links if f in ("csv", "xlsx")]
+    imgs = [(f, h, n) for f, h, n in links if f in ("png", "svg", "pdf")] if images else []
+
+    def group(label: str, items: Sequence[tuple[str, str, str]], cls: str) -> html.Span:
+        anchors: list = []
+        for i, (fmt, href, name) in enumerate(items):
+            if i:
+                anchors.append(html.Span(" · ", className="text-muted"))
+            anchors.append(html.A(fmt.upper(), href=href, className=f"chart-dl chart-dl-{fmt}",
+                                  title=f"{t(label, lang)}: {name}",
+                                  **{"data-format": fmt, "data-filename": name}))
+        return html.Span([html.Span(t(label, lang) + ": ", className="text-muted"), *anchors],
+                         className=f"me-3 {cls}")
+
+    parts = [group("Download data", data, "chart-dl-data")] if data else []
+    if imgs:
+        parts.append(group("Image", imgs, "chart-dl-images"))
+    return html.Div(parts, className="small chart-dl-row")
+
+
+def pack_button(page: str, lang: str = "en") -> html.Div:
+    """The place of a page's 'Chart pack' button (filled from the URL by a callback)."""
+    return html.Div(pack_bar(None, ok=False, message="", lang=lang),
+                    id={"type": "chart-pack", "page": page}, className="chart-pack")
+
+
+def pack_bar(href: str | None, *, ok: bool, message: str, filename: str = "",
+             lang: str = "en") -> list:
+    """The 'Chart pack' button, or, where images cannot be made, why not (disabled)."""
+    label = [html.Span("⬇ ", **{"aria-hidden": "true"}), t("Chart pack", lang)]
+    title = t("All charts of this page as PNG, SVG and PDF, their data as CSV and XLSX, "
+              "and a manifest, in one ZIP file", lang)
+    if not ok or not href:
+        return [dbc.Button(label, color="secondary", outline=True, size="sm", disabled=True,
+                           className="chart-pack-link", title=message or title),
+                html.Span(message, className="chart-pack-status small text-muted ms-2",
+                          role="status")]
+    return [html.A(label, href=href, className="btn btn-sm btn-outline-primary chart-pack-link",
+                   title=title, role="button",
+                   **{"data-filename": filename,
+                      "data-busy-text": t("Preparing the chart pack…", lang),
+                      "data-done-text": t("Chart pack downloaded", lang),
+                      "data-error-text": t("The chart pack could not be made", lang)}),
+            html.Span("", className="chart-pack-status small text-muted ms-2", role="status",
+                      **{"aria-live": "polite"})]
 
 
 def chips(selections: Sequence[tuple[str, str, str]], lang: str = "en") -> list[dbc.Badge]:

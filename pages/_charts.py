@@ -7,11 +7,14 @@ from `components`, the table columns), calls `register_charts(page, specs)` and 
 - one main callback: URL -> every chart's figure and table (one HTTP round trip);
 - click-to-filter: clicking a bar/segment of a chart with `click_dim` sets `sel_<dim>` in
   the URL; the page's other charts filter on it, chips show it and remove it;
-- the same specs serve exports (data CSV/XLSX, images, chart packs).
+- the same specs serve exports (data CSV/XLSX, images, chart packs): one callback fills every
+  chart's download links and modebar file name from the URL, and `install_pack_buttons` puts
+  a "Chart pack" button into every chart page (routes in `pages/_routes_exports.py`).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +23,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
-from components.charts import FigureContext, chips, data_table, empty_figure
+from components.charts import (
+    FigureContext,
+    chart_tools,
+    chips,
+    data_table,
+    empty_figure,
+    graph_config,
+    pack_bar,
+    pack_button,
+)
 from components.i18n import t
 from data_access import service, vocab
 from pages._state import current_lang, global_filters, with_page_params
@@ -83,6 +95,7 @@ class ChartSpec:
 
 
 REGISTRY: dict[str, list[ChartSpec]] = {}
+PAGE_MODULES: dict[str, str] = {}  # page -> module that registered it (its dash.page_registry key)
 DIM_LABELS: dict[str, tuple[str, Callable[[str, str], str]]] = {}
 
 
@@ -170,6 +183,7 @@ def data_as_of(family: str) -> str | None:
 def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
     """Record a page's charts and create its main callback (URL -> figures and tables)."""
     REGISTRY[page] = list(specs)
+    PAGE_MODULES[page] = sys._getframe(1).f_globals.get("__name__", "")
     by_key = {s.key: s for s in specs}
 
     @callback(
@@ -249,3 +263,146 @@ def remove_chip(clicks, search):  # noqa: ANN001, ANN201
     if not trig or not any(clicks or []):
         return no_update
     return with_page_params(search, **{f"sel_{trig['dim']}": None})
+
+
+# ---- exports: download links, modebar file names, "Chart pack" button ------------------------
+EXPORT_FORMATS = ("csv", "xlsx", "png", "svg", "pdf")
+
+
+def export_stem(page: str, key: str, state: PageState) -> str:
+    """File name (without extension) of a chart's downloads: chart + filters."""
+    from components.export import file_stem, filters_slug
+
+    return file_stem(page, key, filters_slug(state.year_from, state.year_to, state.sectors,
+                                             state.params, state.selections))
+
+
+def pack_stem(page: str, state: PageState) -> str:
+    """File name (without extension) of a page's chart pack."""
+    return export_stem(page, "chart-pack", state)
+
+
+def _url(path: str) -> str:
+    """An app-relative URL (respects a path prefix when the app is served under one)."""
+    try:
+        import dash
+
+        return dash.get_relative_path(path)
+    except Exception:  # noqa: BLE001 - outside a running app (plain-function tests)
+        return path
+
+
+def renderer_status():  # noqa: ANN201 - data_access.render.RenderStatus
+    """Can this server render chart images? (no browser is started by asking)"""
+    from data_access import render
+
+    path = None
+    try:
+        from flask import current_app
+
+        path = current_app.config.get("RENDER_BROWSER_PATH")
+    except RuntimeError:  # no app context: the process default
+        path = None
+    return render.get_renderer(path).status()
+
+
+def export_links(page: str, key: str, search: str | None,
+                 state: PageState) -> list[tuple[str, str, str]]:
+    """(format, href, file name) of every download of one chart for this URL state."""
+    stem = export_stem(page, key, state)
+    q = search or ""
+    return [(f, _url(f"/export/{page}/{key}.{f}") + q, f"{stem}.{f}") for f in EXPORT_FORMATS]
+
+
+@callback(
+    Output({"type": "chart", "page": ALL, "key": ALL}, "config"),
+    Output({"type": "chart-tools", "page": ALL, "key": ALL}, "children"),
+    Output({"type": "chart-pack", "page": ALL}, "children"),
+    Input("url", "search"),
+    State({"type": "chart", "page": ALL, "key": ALL}, "id"),
+    State({"type": "chart-tools", "page": ALL, "key": ALL}, "id"),
+    State({"type": "chart-pack", "page": ALL}, "id"),
+)
+def update_export_tools(search, chart_ids, tool_ids, pack_ids):  # noqa: ANN001, ANN201
+    """From the URL: modebar PNG names, each chart's download links, the pack button."""
+    state = page_state(search)
+    st = renderer_status() if (tool_ids or pack_ids) else None
+    ok = bool(st and st.ok)
+    configs = [graph_config(export_stem(i["page"], i["key"], state)) for i in chart_ids]
+    tools = [chart_tools(export_links(i["page"], i["key"], search, state), images=ok,
+                         lang=state.lang) for i in tool_ids]
+    packs = []
+    for i in pack_ids:
+        name = pack_stem(i["page"], state) + ".zip"
+        message = "" if ok else _missing_renderer_text(st, state.lang)
+        packs.append(pack_bar(_url(f"/export/{i['page']}/pack.zip") + (search or ""), ok=ok,
+                              message=message, filename=name, lang=state.lang))
+    return configs, tools, packs
+
+
+def _missing_renderer_text(st, lang: str) -> str:  # noqa: ANN001
+    """What is missing for the chart pack, in the reader's language (the detail stays as is)."""
+    detail = st.message if st is not None else ""
+    return t("Chart packs need Chromium on the server to draw the images.", lang) + " " + detail
+
+
+def install_pack_buttons() -> None:
+    """Give every page with registered charts a 'Chart pack' button in its page head.
+
+    Pages need not place it themselves: their layout function is wrapped once (after Dash has
+    imported the pages). A page that already contains `pack_button(page)` is left alone.
+    """
+    import dash
+
+    for page, module in PAGE_MODULES.items():
+        entry = dash.page_registry.get(module)
+        if not entry:
+            continue
+        layout = entry.get("layout")
+        if not callable(layout) or getattr(layout, "_pack_page", None) == page:
+            continue
+        entry["layout"] = _with_pack_button(page, layout)
+
+
+def _with_pack_button(page: str, layout: Callable[..., Any]) -> Callable[..., Any]:
+    from dash import html
+
+    from components.i18n import norm_lang
+
+    def wrapped(**kwargs: Any) -> Any:
+        tree = layout(**kwargs)
+        pid = {"type": "chart-pack", "page": page}
+        if _find(tree, lambda c: getattr(c, "id", None) == pid) is not None:
+            return tree
+        lang = norm_lang(kwargs["lang"]) if kwargs.get("lang") else current_lang()
+        button = pack_button(page, lang)
+        head = _find(tree, lambda c: "page-head" in (getattr(c, "className", None) or ""))
+        if head is not None and isinstance(head.children, list):
+            head.children = [*head.children, button]
+        elif isinstance(getattr(tree, "children", None), list):
+            tree.children = [button, *tree.children]
+        else:
+            tree = html.Div([button, tree])
+        return tree
+
+    wrapped._pack_page = page  # type: ignore[attr-defined]
+    wrapped.__doc__ = layout.__doc__
+    wrapped.__wrapped__ = layout  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _find(node: Any, pred: Callable[[Any], bool]) -> Any:
+    """Depth-first search of a Dash component tree."""
+    if node is None or isinstance(node, (str, int, float)):
+        return None
+    if pred(node):
+        return node
+    children = getattr(node, "children", None)
+    if isinstance(children, (list, tuple)):
+        for c in children:
+            hit = _find(c, pred)
+            if hit is not None:
+                return hit
+    elif children is not None:
+        return _find(children, pred)
+    return None

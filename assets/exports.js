@@ -1,0 +1,119 @@
+/* Reviewer exports in the browser (see pages/_routes_exports.py).
+ *
+ * 1. Every chart's modebar gets a "Download plot as SVG" button next to the PNG camera,
+ *    using the same file name (chart + filters) that the camera uses. dcc.Graph cannot pass
+ *    JavaScript functions in its config, so Plotly.react is wrapped to add the button.
+ * 2. The "Chart pack" link is fetched in the background: the button shows progress, the ZIP is
+ *    saved under its own name, and a server message (e.g. no Chromium) is shown in place.
+ *    Without JavaScript the link still downloads the ZIP.
+ */
+(function () {
+  "use strict";
+
+  var SVG_ICON = {
+    svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M4 3h11l5 5v13H4z" ' +
+      'fill="none" stroke="currentColor" stroke-width="1.6"/><text x="12" y="17" font-size="7" ' +
+      'font-family="Arial, sans-serif" font-weight="700" text-anchor="middle" ' +
+      'fill="currentColor">SVG</text></svg>'
+  };
+
+  function svgButton() {
+    return {
+      name: "downloadSvg",
+      title: "Download plot as SVG",
+      icon: SVG_ICON,
+      click: function (gd) {
+        var opts = (gd._context && gd._context.toImageButtonOptions) || {};
+        var full = gd._fullLayout || {};
+        window.Plotly.downloadImage(gd, {
+          format: "svg", filename: opts.filename || "chart",
+          width: full.width, height: full.height, scale: 1
+        });
+      }
+    };
+  }
+
+  function withSvgButton(config) {
+    if (!config || !config.toImageButtonOptions) { return config; }
+    var extra = (config.modeBarButtonsToAdd || []).filter(function (b) {
+      return !(b && b.name === "downloadSvg");
+    });
+    return Object.assign({}, config, {modeBarButtonsToAdd: extra.concat([svgButton()])});
+  }
+
+  function patch(P) {
+    if (!P || P.__eujcExports || typeof P.react !== "function") { return; }
+    var react = P.react;
+    P.react = function (gd, data, layout, config) {
+      if (data && !Array.isArray(data) && typeof data === "object" && "data" in data) {
+        data = Object.assign({}, data, {config: withSvgButton(data.config)});
+      } else if (config) {
+        config = withSvgButton(config);
+      }
+      return react.call(this, gd, data, layout, config);
+    };
+    P.__eujcExports = true;
+  }
+
+  if (window.Plotly) {
+    patch(window.Plotly);
+  } else {
+    // plotly.js may load after this file: catch the moment it sets window.Plotly
+    var current;
+    Object.defineProperty(window, "Plotly", {
+      configurable: true, enumerable: true,
+      get: function () { return current; },
+      set: function (v) { current = v; patch(v); }
+    });
+  }
+
+  function filenameFrom(disposition, fallback) {
+    var m = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
+    if (m) { return decodeURIComponent(m[1]); }
+    m = /filename="?([^";]+)"?/i.exec(disposition || "");
+    return m ? m[1] : fallback;
+  }
+
+  document.addEventListener("click", function (ev) {
+    var link = ev.target && ev.target.closest && ev.target.closest("a.chart-pack-link");
+    if (!link || !window.fetch || !window.URL || !URL.createObjectURL) { return; }
+    ev.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") { return; }
+    var bar = link.parentNode;
+    var status = bar && bar.querySelector(".chart-pack-status");
+    function say(text, isError) {
+      if (!status) { return; }
+      status.textContent = text;
+      status.classList.toggle("text-danger", !!isError);
+      status.classList.toggle("text-muted", !isError);
+    }
+    link.setAttribute("aria-busy", "true");
+    link.classList.add("disabled");
+    say(link.getAttribute("data-busy-text") || "…", false);
+    fetch(link.href, {credentials: "same-origin"}).then(function (resp) {
+      if (!resp.ok) {
+        return resp.text().then(function (text) { throw new Error(text); });
+      }
+      var name = filenameFrom(resp.headers.get("Content-Disposition"),
+        link.getAttribute("data-filename") || "chart-pack.zip");
+      return resp.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var a = document.createElement("a");
+        a.href = url;
+        a.download = name;
+        a.style.display = "none";
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+        say((link.getAttribute("data-done-text") || "") + ": " + name, false);
+      });
+    }).catch(function (err) {
+      var msg = (err && err.message) ? err.message.trim() : "";
+      say((link.getAttribute("data-error-text") || "Error") + (msg ? ": " + msg : ""), true);
+    }).then(function () {
+      link.removeAttribute("aria-busy");
+      link.classList.remove("disabled");
+    });
+  });
+})();
