@@ -145,7 +145,10 @@ def dictionary_csv(family: str) -> bytes:
 
 def _codes_only(c: Column) -> str:
     if c.vocab is not None:
-        return ", ".join(c.vocab.codes)
+        codes = c.vocab.codes
+        if len(codes) > 30:
+            return f"{codes[0]} … {codes[-1]} (or the name)"
+        return ", ".join(codes)
     if c.kind == "hs":
         return "I … XXI, or chapter 1 … 99"
     return c.allowed_text()

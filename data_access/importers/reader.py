@@ -97,8 +97,9 @@ class Table:
 
 
 def mb(n: int) -> str:
-    """Bytes as megabytes with one decimal."""
-    return f"{n / 1024 / 1024:,.1f}"
+    """Bytes as megabytes with one decimal (more decimals for tiny test limits)."""
+    v = n / 1024 / 1024
+    return f"{v:,.1f}" if v >= 1 else f"{v:.3f}"
 
 
 # ---- container checks -----------------------------------------------------------------------
@@ -193,7 +194,13 @@ def check_size(f: InputFile, limits: Limits, report: ImportReport) -> bool:
 # ---- CSV ------------------------------------------------------------------------------------
 def decode(data: bytes) -> tuple[str, str] | None:
     """Decode strictly as UTF-8 (with or without BOM), else as Shift_JIS/CP932 (Japanese
-    Excel's 'CSV'); returns (text, encoding name) or None."""
+    Excel's 'CSV'); returns (text, encoding name) or None. UTF-16 with a BOM (Excel's
+    'Unicode text') is read too."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            return None
     try:
         text = data.decode("utf-8-sig")
         return text, "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"

@@ -45,7 +45,20 @@ class Batch:
 
 def is_formula(v: object) -> bool:
     """A cell that Excel would run as a formula (=HYPERLINK(...), =1+1)."""
-    return isinstance(v, str) and v.lstrip().startswith("=")
+    return isinstance(v, str) and v.lstrip()[:1] == "="
+
+
+def _blank(v: object) -> bool:
+    # is_blank, inlined for the common cases: this runs for every cell of every row
+    if v is None:
+        return True
+    if v.__class__ is str:
+        return not v or v.isspace()
+    return is_blank(v)
+
+
+def _label(table: Table, i: int) -> str:
+    return table.header[i] if i < len(table.header) and table.header[i] else f"#{i + 1}"
 
 
 FORMULA_MSG = ("Formulas are not accepted (a cell starting with '=' could run in a "
@@ -167,8 +180,13 @@ def validate_table(table: Table, schema: FamilySchema, report: ImportReport,
             return
         report.add(name, row, column, value, template, **params)
 
+    mapped = [(i, c, c.target) for i, c in sorted(mapping.items())]
+    # Parsed values of codes, dates and numbers repeat a lot: remember them per column.
+    memos: dict[int, dict[Any, tuple]] = {i: {} for i, c, _ in mapped if c.kind != "text"}
+    comma_decimal = table.comma_decimal
+
     for rownum, values in table.rows:
-        if all(is_blank(v) for v in values):
+        if all(map(_blank, values)):
             continue  # blank lines and Excel's formatted-but-empty rows
         report.rows_read += 1
         if report.rows_read > limits.max_rows:
@@ -180,34 +198,57 @@ def validate_table(table: Table, schema: FamilySchema, report: ImportReport,
             preview["rows"].append([as_text(v) if not is_blank(v) else "" for v in values])
         n_before = len(report.problems) + dropped
         rec: dict[str, Any] = {}
+        n_values = len(values)
+        skip: set[int] = set()  # cells already refused as too long or as formulas
         for i, v in enumerate(values):
-            if is_blank(v):
-                continue
-            col = mapping.get(i)
-            label = col.name if col else (table.header[i] if i < header_width else f"#{i + 1}")
-            if isinstance(v, str) and len(v) > MAX_CELL:
-                problem(rownum, label, v, "The value is {length:,} characters long, more than "
-                        "a spreadsheet cell holds ({limit:,}): the file may be damaged",
-                        length=len(v), limit=MAX_CELL)
-            elif is_formula(v):
-                problem(rownum, label, v, FORMULA_MSG)
-            elif i >= header_width:
+            if v.__class__ is str:
+                if not v:
+                    continue
+                if len(v) > MAX_CELL:
+                    col = mapping.get(i)
+                    problem(rownum, col.name if col else _label(table, i), v, "The value is "
+                            "{length:,} characters long, more than a spreadsheet cell holds "
+                            "({limit:,}): the file may be damaged", length=len(v), limit=MAX_CELL)
+                    skip.add(i)
+                    continue
+                if v[0] == "=" or (v[0].isspace() and is_formula(v)):
+                    col = mapping.get(i)
+                    problem(rownum, col.name if col else _label(table, i), v, FORMULA_MSG)
+                    skip.add(i)
+                    continue
+                if i < header_width:
+                    continue
+            if i >= header_width and not _blank(v):
                 problem(rownum, f"#{i + 1}", v, "A value in column {index}, which has no header "
                         "(the header has {width} columns)", index=i + 1, width=header_width)
-        for i, col in mapping.items():
-            v = values[i] if i < len(values) else None
-            if is_blank(v):
+        for i, col, target in mapped:
+            v = values[i] if i < n_values else None
+            if _blank(v):
                 if col.required:
                     problem(rownum, col.name, None, "A value is required")
-                rec[col.target] = None
+                rec[target] = None
                 continue
-            if is_formula(v) or (isinstance(v, str) and len(v) > MAX_CELL):
-                continue  # already reported above
-            try:
-                rec[col.target] = parse_cell(col, v, comma_decimal=table.comma_decimal,
-                                             today=today, rec=rec)
-            except Bad as bad:
-                problem(rownum, col.name, v, bad.template, **bad.params)
+            if i in skip:
+                continue
+            memo = memos.get(i)
+            hit = memo.get(v) if memo is not None and v.__class__ is str else None
+            if hit is None:
+                scratch: dict[str, Any] = {}
+                try:
+                    hit = (True, parse_cell(col, v, comma_decimal=comma_decimal, today=today,
+                                            rec=scratch), scratch.get("_hs_given"))
+                except Bad as bad:
+                    hit = (False, bad.template, bad.params)
+                if memo is not None and v.__class__ is str:
+                    if len(memo) > 50_000:
+                        memo.clear()
+                    memo[v] = hit
+            if hit[0]:
+                rec[target] = hit[1]
+                if hit[2] is not None:
+                    rec["_hs_given"] = hit[2]
+            else:
+                problem(rownum, col.name, v, hit[1], **hit[2])
         # cross-field checks run on whatever parsed, so one pass reports every problem
         def fail(column: str, template: str, /, *, rec: dict[str, Any] = rec,
                  rownum: int = rownum, **params: Any) -> None:
