@@ -1,0 +1,158 @@
+"""Figure builders of the Help desks page (pure: DataFrame + labels in, go.Figure out).
+
+Category codes go into customdata (first item) so a click can filter the page by them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.charts import FigureContext, base_layout
+from components.figures_programmes import (
+    bars_height,
+    legend_under_title,
+    tidy_footer,
+    wrap_label,
+)
+from components.formats import NEGATIVE, NEUTRAL, PALETTE, POSITIVE, fmt_signed
+
+
+def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, value: str,
+                    label: Callable[[str], str], x_title: str, y_title: str,
+                    order: Sequence[str] = (), marker: tuple[dt.date, str] | None = None,
+                    unit: str = "") -> go.Figure:
+    """Stacked bars per month, one colour per `stack` value, with an optional dated marker
+    (a vertical line and its label) drawn when the date lies within the months shown."""
+    fig = go.Figure()
+    present = list(dict.fromkeys(df[stack]))
+    codes = [c for c in order if c in present] + [c for c in present if c not in order]
+    for i, code in enumerate(codes):
+        g = df[df[stack] == code]
+        name = label(code)
+        fig.add_trace(go.Bar(x=g[x], y=g[value], name=name, marker={"color": PALETTE[i]},
+                             customdata=[code] * len(g),
+                             hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,.0f}} {unit}"
+                                           "<extra></extra>"))
+    base_layout(fig, ctx, x_title=x_title, y_title=y_title)
+    fig.update_layout(barmode="stack", bargap=0.08)
+    if df.empty:
+        return tidy_footer(legend_under_title(fig, ctx), ctx)
+    lo, hi = pd.Timestamp(df[x].min()), pd.Timestamp(df[x].max()) + pd.offsets.MonthEnd(0)
+    # an explicit range: the marker's label must not stretch the axis past the data
+    fig.update_xaxes(type="date", range=[lo - pd.Timedelta(days=16), hi + pd.Timedelta(days=1)])
+    if marker is not None:
+        day, text = marker
+        if lo <= pd.Timestamp(day) <= hi:
+            fig.add_shape(type="line", x0=day, x1=day, xref="x", y0=0, y1=1, yref="paper",
+                          line={"color": "#1f2933", "width": 1.5, "dash": "dash"})
+            fig.add_annotation(x=day, y=1, xref="x", yref="paper", text=text, showarrow=False,
+                               xanchor="left", yanchor="top", xshift=4,
+                               font={"size": 11, "color": "#1f2933"},
+                               bgcolor="rgba(255,255,255,0.85)")
+    return tidy_footer(legend_under_title(fig, ctx), ctx)
+
+
+def share_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, value: str,
+                  label: Callable[[str], str], x_title: str, y_title: str, other_label: str,
+                  top: int = 7, unit: str = "") -> go.Figure:
+    """100% stacked bars: each `stack` value's share of its `x` (e.g. topic share per year).
+
+    The `top` biggest values keep their own palette colour; the rest are summed into one
+    grey "other" band (no code in customdata, so clicking it filters nothing), which keeps
+    the colours distinguishable and the legend short enough for a phone.
+    """
+    totals = df.groupby(stack, sort=False)[value].sum().sort_values(ascending=False,
+                                                                     kind="stable")
+    keep = list(totals.index[:top])
+    d = df.copy()
+    d["_code"] = d[stack].where(d[stack].isin(keep), None)
+    agg = (d.assign(_key=d["_code"].fillna("__other__"))
+           .groupby(["_key", x], sort=False, as_index=False)[value].sum())
+    agg["_share"] = agg[value] / agg.groupby(x)[value].transform("sum")
+    fig = go.Figure()
+    keys = keep + (["__other__"] if (agg["_key"] == "__other__").any() else [])
+    for i, key in enumerate(keys):
+        g = agg[agg["_key"] == key].sort_values(x)
+        code = None if key == "__other__" else key
+        name = other_label if code is None else label(code)
+        color = NEUTRAL if code is None else PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Bar(
+            x=[str(v) for v in g[x]], y=g["_share"], name=name, marker={"color": color},
+            customdata=[[code, int(n)] for n in g[value]],
+            hovertemplate=(f"{name}<br>%{{x}}: %{{y:.1%}} (%{{customdata[1]:,}} {unit})"
+                           "<extra></extra>")))
+    base_layout(fig, ctx, x_title=x_title, y_title=y_title)
+    fig.update_layout(barmode="stack", bargap=0.2)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return tidy_footer(legend_under_title(fig, ctx), ctx)
+
+
+def change_bars(df: pd.DataFrame, ctx: FigureContext, *, category: str, value: str,
+                previous: str, change: str, label: Callable[[str], str], value_title: str,
+                previous_word: str, change_word: str, new_word: str, note: str = "",
+                compared: str | None = None, unit: str = "") -> go.Figure:
+    """Horizontal bars of `value` per category (biggest on top), each labelled with its change
+    against the previous period: '+12%', '−5%', `new_word` when there was nothing before,
+    or '–' where the rows' `compared` flag says the period before is not covered by data.
+    `note` (which periods are compared) is added under the subtitle."""
+    d = df.iloc[::-1]
+    cats = [wrap_label(label(c)) for c in d[category]]
+    flags = list(d[compared]) if compared else [True] * len(d)
+    texts, colors = [], []
+    for ch, prev, ok in zip(d[change], d[previous], flags, strict=True):
+        if not ok:
+            texts.append("–")
+            colors.append(NEUTRAL)
+        elif ch is None or pd.isna(ch):
+            texts.append(new_word if prev == 0 else "–")
+            colors.append(NEUTRAL)
+        else:
+            pct = float(ch) * 100
+            # a decimal where rounding to whole percent would print a signed zero
+            texts.append(fmt_signed(pct, 1 if 0 < abs(pct) < 0.5 else 0, "%"))
+            colors.append(POSITIVE if ch > 0 else NEGATIVE if ch < 0 else NEUTRAL)
+    cd = [[c, int(p), t] for c, p, t in zip(d[category], d[previous], texts, strict=True)]
+    fig = go.Figure(go.Bar(
+        y=cats, x=d[value], orientation="h", customdata=cd, marker={"color": PALETTE[0]},
+        text=texts, textposition="outside", textfont={"color": colors, "size": 12},
+        cliponaxis=False,
+        hovertemplate=(f"<b>%{{y}}</b><br>%{{x:,.0f}} {unit}<br>{previous_word}: "
+                       f"%{{customdata[1]:,}}<br>{change_word}: %{{customdata[2]}}"
+                       "<extra></extra>")))
+    if note:
+        sub = f"{ctx.subtitle}<br>{note}" if ctx.subtitle else note
+        ctx = dataclasses.replace(ctx, subtitle=sub)
+    base_layout(fig, ctx, x_title=value_title, legend=False)
+    if note:  # more title lines
+        fig.update_layout(margin={"t": 78 + 15 * (note.count("<br>") + 1)})
+    top = float(d[value].max()) if len(d) else 1.0
+    # room on the right for the change labels
+    fig.update_xaxes(range=[0, top * 1.22], nticks=5)
+    fig.update_layout(height=bars_height(cats, ctx, base=250))
+    return tidy_footer(fig, ctx)
+
+
+def percentile_lines(df: pd.DataFrame, ctx: FigureContext, *, x: str, period: str,
+                     lines: Sequence[tuple[str, str]], count: str, count_word: str,
+                     x_title: str, y_title: str, unit: str = "") -> go.Figure:
+    """One line per (column, name) over `x` (e.g. median and 90th-percentile days), with the
+    period label and the number of observations behind each point in the hover."""
+    fig = go.Figure()
+    dashes = ("solid", "dash", "dot")
+    for i, (col, name) in enumerate(lines):
+        fig.add_trace(go.Scatter(
+            x=df[x], y=df[col], name=name, mode="lines+markers",
+            line={"color": PALETTE[i], "width": 2.5, "dash": dashes[i % len(dashes)]},
+            marker={"size": 5}, customdata=list(zip(df[period], df[count], strict=True)),
+            hovertemplate=(f"{name}<br>%{{customdata[0]}}: %{{y:,.0f}} {unit} "
+                           f"(%{{customdata[1]:,}} {count_word})<extra></extra>")))
+    base_layout(fig, ctx, x_title=x_title, y_title=y_title)
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(rangemode="tozero")
+    return tidy_footer(legend_under_title(fig, ctx), ctx)
