@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import pandas as pd
 from sqlalchemy import Connection, Integer, Select, case, cast, extract, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.models import HelpdeskEnquiry as E
 from data_access.queries.common import (
@@ -29,7 +30,7 @@ from data_access.queries.common import (
 TOP_TOPICS = 10
 
 
-def _month(col):  # noqa: ANN001, ANN202
+def _month(col: ColumnElement) -> ColumnElement[int]:
     return cast(extract("month", col), Integer)
 
 
@@ -147,8 +148,9 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
     return df[cols].reset_index(drop=True)
 
 
-def _breakdown(conn: Connection, col, name: str, *, year_from: int, year_to: int,  # noqa: ANN001
-               **filters: Sequence[str]) -> pd.DataFrame:
+def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: int,
+               year_to: int, **filters: Sequence[str]) -> pd.DataFrame:
+    """Enquiries and shares per value of `col` (most first)."""
     stmt = _in_years(select(col, func.count()), year_from, year_to, **filters).group_by(col)
     df = frame(conn, stmt, [name, "enquiries"]).astype({"enquiries": "int64"})
     df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []

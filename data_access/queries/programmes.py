@@ -10,6 +10,7 @@ of study (`sector_code`). Results are aggregated in SQL; nothing matching gives 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Select, case, func, or_, select
@@ -83,9 +84,11 @@ def applications_by_year(conn: Connection, *, year_from: int, year_to: int,
     return _with_rate(df)
 
 
-def _breakdown(conn: Connection, col: ColumnElement, name: str, *, extra_where=None,
-               **filters: object) -> pd.DataFrame:  # noqa: ANN001
-    stmt = _filtered(select(col, func.count(), _SELECTED), **filters)  # type: ignore[arg-type]
+def _breakdown(conn: Connection, col: ColumnElement, name: str, *,
+               extra_where: ColumnElement[bool] | None = None,
+               **filters: Any) -> pd.DataFrame:
+    """Applicants, selected and the rate per value of `col` (most applicants first)."""
+    stmt = _filtered(select(col, func.count(), _SELECTED), **filters)
     if extra_where is not None:
         stmt = stmt.where(extra_where)
     stmt = stmt.group_by(col)
