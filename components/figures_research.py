@@ -115,7 +115,7 @@ def breakdown(df: pd.DataFrame, ctx: FigureContext, *, category: str, label: Lab
                        f"{tr('Organisations')}: %{{customdata[1]:,.0f}} · "
                        f"{tr('Projects')}: %{{customdata[2]:,.0f}}<br>"
                        f"{tr('EU contribution')}: €%{{customdata[3]:,.0f}}<extra></extra>")))
-    base_layout(fig, ctx, x_title=tr("Japanese participations (number)"),
+    base_layout(fig, ctx, x_title=tr("Participations (number)"),
                 y_title=category_title, legend=False)
     fig.update_layout(height=max(ctx.height, 120 + row_px * len(cats)))
     return fig

@@ -65,7 +65,9 @@ def deal_funnel(df: pd.DataFrame, ctx: FigureContext, *,
     lang = ctx.lang
     conv = [("–" if pd.isna(c) else fmt_pct(c, 0)) for c in df["conversion"]]
     share = [fmt_pct(s, 0) for s in df["share"]]
-    text = [fmt_int(n) if c == "–" else f"{fmt_int(n)} · {c} {t('of previous', lang)}"
+    # short bar text (fits a phone); the words are in the axis title and the hover.
+    # A funnel hides its value axis, so the unit goes into the stage axis title.
+    text = [fmt_int(n) if c == "–" else f"{fmt_int(n)} · {c}"
             for n, c in zip(df["deals"], conv, strict=True)]
     fig = go.Figure(go.Funnel(
         y=[stage_label(s) for s in df["stage"]], x=df["deals"],
@@ -77,8 +79,8 @@ def deal_funnel(df: pd.DataFrame, ctx: FigureContext, *,
                        f"{t('Conversion from the previous stage', lang)}: %{{customdata[1]}}<br>"
                        f"{t('Share of the first stage', lang)}: %{{customdata[2]}}"
                        "<extra></extra>")))
-    base_layout(fig, ctx, x_title=t("Deals that reached the stage (number)", lang),
-                y_title=t("Stage", lang), legend=False)
+    base_layout(fig, ctx, y_title=t("Stage (number of deals · % from the stage before)", lang),
+                legend=False)
     return fig
 
 

@@ -97,7 +97,7 @@ MEASURE_COLS = [("participations", "Participations (number)"),
 FMT = {"participations": "{:,}", "organisations": "{:,}", "projects": "{:,}",
        "ec_contribution": "{:,.0f}", "funded": "{:,}"}
 SPECS = [
-    ChartSpec(PAGE, "per-year", "Japanese participations, organisations and projects per year",
+    ChartSpec(PAGE, "per-year", "Japanese participation by year",
               q.participations_by_year, _args, fig_per_year,
               [("year", "Year of project start"), *MEASURE_COLS], formats=FMT,
               family="research"),
@@ -107,7 +107,7 @@ SPECS = [
               click_dim="framework", family="research"),
     ChartSpec(PAGE, "by-part", "Japanese participations by programme part",
               q.participations_by_part, _args,
-              _breakdown("programme_part", PARTS, "Programme part", 0, wrap_width=48),
+              _breakdown("programme_part", PARTS, "Programme part", 0, wrap_width=26),
               [("programme_part", "Programme part"), *MEASURE_COLS], formats=FMT,
               click_dim="programme_part", family="research", md=12),
     ChartSpec(PAGE, "by-org-type", "Japanese participations by organisation type",

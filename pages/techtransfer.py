@@ -169,11 +169,11 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         html.Div([html.H1(t("Technology transfer", lang), className="page-title"),
                   html.Span(id={"type": "asof", "page": PAGE}, className="asof")],
                  className="page-head"),
-        html.P(t("Offers and requests count by year of publication; deals by the year they "
-                 "were opened. A deal's stage is the furthest it has reached, so the funnel "
-                 "counts each deal at every stage it passed. Offer and request charts follow "
-                 "the years, the sectors and the offers/requests filter; deal charts follow "
-                 "the deal filters and clicks.", lang), className="text-muted small mb-2"),
+        html.P(t("Offers and requests are counted by year of publication, deals by the year "
+                 "they were opened. A deal's stage is the furthest it reached, so the funnel "
+                 "counts it at every stage it passed. Offer and request charts follow the "
+                 "years, sectors and the offers/requests filter; deal charts also follow the "
+                 "deal filters and clicks.", lang), className="text-muted small mb-2"),
         controls,
         html.Div(id={"type": "chips", "page": PAGE}, className="mb-2"),
         dbc.Row([

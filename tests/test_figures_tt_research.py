@@ -73,15 +73,17 @@ def test_deal_funnel_shows_conversion_and_codes() -> None:
     assert list(tr.y) == ["CONTACT", "NDA", "NEGOTIATION", "SIGNED"]
     assert [c[0] for c in tr.customdata] == list(FUNNEL.stage)  # codes first, for clicks
     assert tr.text[0] == "200"  # no stage before the first
-    assert tr.text[1] == "90 · 45% of previous"
-    assert tr.text[2] == "50 · 56% of previous"
+    assert tr.text[1] == "90 · 45%"
+    assert tr.text[2] == "50 · 56%"
     assert [c[1] for c in tr.customdata] == ["–", "45%", "56%", "40%"]
-    assert _titles(fig)[0] == "Deals that reached the stage (number)"
+    assert _titles(fig)[1] == "Stage (number of deals · % from the stage before)"
+    assert "Conversion from the previous stage: %{customdata[1]}" in tr.hovertemplate
 
 
 def test_deal_funnel_in_japanese() -> None:
     fig = deal_funnel(FUNNEL, CTX_JA)
-    assert fig.data[0].text[1] == "90 · 45% 前段階比"
+    assert fig.layout.yaxis.title.text.startswith("段階（案件数")
+    assert "前段階からの移行率" in fig.data[0].hovertemplate
 
 
 def test_deals_breakdown_sorted_with_codes() -> None:
@@ -161,7 +163,7 @@ def test_breakdown_sorted_with_codes_and_details() -> None:
     assert [c[0] for c in tr.customdata] == ["coordinator", "partner", "participant"]
     assert list(tr.customdata[0]) == ["coordinator", 9, 10, 1e5]
     assert tr.marker.color == PALETTE[3]
-    assert _titles(fig) == ("Japanese participations (number)", "Role")
+    assert _titles(fig) == ("Participations (number)", "Role")
 
 
 def test_breakdown_wraps_long_labels() -> None:
