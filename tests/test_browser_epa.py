@@ -15,6 +15,7 @@ from tests.test_browser_techtransfer import (
     dropdown_values,
     numbers,
     trace,
+    visit,
     wait_figure,
 )
 
@@ -26,7 +27,7 @@ JP_EU = "Japan → EU (Japanese exports)"
 
 
 def test_direction_filter_changes_the_charts(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/epa")
+    visit(browser, live_server + "/epa")
     pur = wait_figure(browser, P, "pur-by-year")
     assert {t["name"] for t in pur["traces"]} == {EU_JP, JP_EU}
     values0 = wait_figure(browser, P, "values-by-year")
@@ -47,7 +48,7 @@ def test_direction_filter_changes_the_charts(browser, live_server) -> None:  # n
 
 
 def test_click_a_member_state_filters_the_other_charts(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/epa")
+    visit(browser, live_server + "/epa")
     ms = trace(wait_figure(browser, P, "pur-by-member-state"))
     assert len(ms["customdata"]) == 27
     heat0 = trace(wait_figure(browser, P, "pur-heatmap"))["customdata"]
@@ -72,7 +73,7 @@ def test_click_a_member_state_filters_the_other_charts(browser, live_server) -> 
 
 
 def test_url_with_page_filters_is_applied(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/epa?direction=JP_EU&hs_section=XVI,XVII&from=2019&to=2023")
+    visit(browser, live_server + "/epa?direction=JP_EU&hs_section=XVI,XVII&from=2019&to=2023")
     pur = wait_figure(browser, P, "pur-by-year")
     assert [t["name"] for t in pur["traces"]] == [JP_EU]
     assert trace(pur)["x"] == [2019, 2020, 2021, 2022, 2023]
@@ -86,7 +87,7 @@ def test_url_with_page_filters_is_applied(browser, live_server) -> None:  # noqa
 @pytest.mark.parametrize("query", ["?sector=research", "?to=2018"])
 def test_filters_without_data_say_so(browser, live_server, query) -> None:  # noqa: ANN001
     # no HS section maps to "Frontier research & skills"; trade data starts in 2019
-    browser.get(live_server + "/epa" + query)
+    visit(browser, live_server + "/epa" + query)
     for key in ("pur-by-year", "values-by-year", "pur-by-member-state", "pur-heatmap"):
         f = wait_figure(browser, P, key)
         assert f["empty"] and NO_DATA in f["notes"], key

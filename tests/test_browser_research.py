@@ -16,6 +16,7 @@ from tests.test_browser_techtransfer import (
     dropdown_values,
     numbers,
     trace,
+    visit,
     wait_figure,
 )
 
@@ -42,7 +43,7 @@ def _pages(browser) -> int:  # noqa: ANN001
 
 
 def test_framework_filter_changes_the_charts(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/research")
+    visit(browser, live_server + "/research")
     fw = wait_figure(browser, P, "frameworks")
     assert trace(fw, "Participations")["x"] == ["Horizon 2020", "Horizon Europe"]
     h2020 = trace(fw, "Participations")["y"][0]
@@ -69,7 +70,7 @@ def test_framework_filter_changes_the_charts(browser, live_server) -> None:  # n
 
 
 def test_click_a_role_filters_the_other_charts(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/research")
+    visit(browser, live_server + "/research")
     roles = trace(wait_figure(browser, P, "by-role"))
     i = [c[0] for c in roles["customdata"]].index("coordinator")
     coord, coord_projects = roles["x"][i], roles["customdata"][i][2]
@@ -94,7 +95,7 @@ def test_click_a_role_filters_the_other_charts(browser, live_server) -> None:  #
 
 
 def test_url_with_page_filters_is_applied(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/research?framework=HORIZON&programme_part=HORIZON.2.1")
+    visit(browser, live_server + "/research?framework=HORIZON&programme_part=HORIZON.2.1")
     part = wait_figure(browser, P, "by-part")
     assert trace(part)["y"] == ["HE Health"]
     wait_for(lambda: dropdown_values(browser, P, "framework") == ["Horizon Europe"])
@@ -108,7 +109,7 @@ def test_url_with_page_filters_is_applied(browser, live_server) -> None:  # noqa
 
 def test_filters_without_data_say_so(browser, live_server) -> None:  # noqa: ANN001
     # a Horizon Europe part with Horizon 2020 only
-    browser.get(live_server + "/research?framework=H2020&programme_part=HORIZON.2.1")
+    visit(browser, live_server + "/research?framework=H2020&programme_part=HORIZON.2.1")
     for key in ("per-year", "frameworks", "by-part", "by-org-type", "by-role",
                 "contribution"):
         f = wait_figure(browser, P, key)
@@ -118,7 +119,7 @@ def test_filters_without_data_say_so(browser, live_server) -> None:  # noqa: ANN
 
 
 def test_type_in_the_projects_table_to_narrow_and_sort(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/research")
+    visit(browser, live_server + "/research")
     wait_for(lambda: _column(browser, "acronym"))
     pages = _pages(browser)
     assert pages > 1

@@ -1,6 +1,6 @@
 """The Technology transfer page in a real headless Chromium, acting as a person would.
 
-Scrolling is 'instant' because Bootstrap turns on smooth scrolling, and a click aimed
+Scrolling is made instant because Bootstrap turns on smooth scrolling, and a click aimed
 while the page still glides lands somewhere else.
 
 The small helpers here (read a chart's figure, pick a dropdown value, click a bar, open
@@ -36,6 +36,12 @@ return {
                                ? [].concat(t.marker.opacity) : null})),
 };
 """
+
+
+def visit(browser, url: str) -> None:  # noqa: ANN001
+    """Open a page; scrolling made instant so Selenium's own scroll-then-click lands."""
+    browser.get(url)
+    browser.execute_script("document.documentElement.style.scrollBehavior = 'auto'")
 
 
 def dom_id(component_id: dict) -> str:
@@ -123,7 +129,7 @@ P = "techtransfer"
 
 
 def test_stage_and_kind_filters_change_the_charts(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/techtransfer")
+    visit(browser, live_server + "/techtransfer")
     f0 = wait_figure(browser, P, "funnel")
     funnel0 = trace(f0)
     assert funnel0["y"] == ["Contact", "NDA", "Negotiation", "Signed"]
@@ -154,7 +160,7 @@ def test_stage_and_kind_filters_change_the_charts(browser, live_server) -> None:
 
 
 def test_click_a_deal_type_filters_the_other_charts(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/techtransfer")
+    visit(browser, live_server + "/techtransfer")
     types = trace(wait_figure(browser, P, "by-type"), "Deals")
     licences = types["x"][types["customdata"].index("licence")]
     total = trace(wait_figure(browser, P, "funnel"))["x"][0]
@@ -179,7 +185,7 @@ def test_click_a_deal_type_filters_the_other_charts(browser, live_server) -> Non
 
 
 def test_url_with_page_filters_is_applied(browser, live_server) -> None:  # noqa: ANN001
-    browser.get(live_server + "/techtransfer?from=2018&to=2022&kind=offer&stage=signed")
+    visit(browser, live_server + "/techtransfer?from=2018&to=2022&kind=offer&stage=signed")
     f = wait_figure(browser, P, "funnel")
     assert trace(f)["y"] == ["Signed"]
     wait_for(lambda: dropdown_values(browser, P, "stage") == ["Signed"])
@@ -195,7 +201,7 @@ def test_url_with_page_filters_is_applied(browser, live_server) -> None:  # noqa
 
 def test_filters_without_data_say_so(browser, live_server) -> None:  # noqa: ANN001
     # no technology-transfer record is in the "Frontier research & skills" sector
-    browser.get(live_server + "/techtransfer?sector=research&stage=nda")
+    visit(browser, live_server + "/techtransfer?sector=research&stage=nda")
     for key in ("new-per-year", "stock", "funnel", "by-type", "by-sector", "by-jp-region",
                 "by-eu-country"):
         f = wait_figure(browser, P, key)
