@@ -70,7 +70,8 @@ def create_app(config: dict[str, Any] | None = None) -> Dash:
     service.use_cache(_make_cache(server, settings))
 
     def serve_layout(**_: Any) -> html.Div:
-        pages = [(p["name"], p["relative_path"]) for p in dash.page_registry.values()
+        pages = [(p.get("nav", p["name"]), p["relative_path"])
+                 for p in dash.page_registry.values()
                  if not p.get("hidden")]
         from pages._state import current_lang, year_options
 

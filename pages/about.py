@@ -11,7 +11,7 @@ from data_access import service
 from data_access.queries.overview import data_dates
 from pages._state import current_lang
 
-dash.register_page(__name__, path="/about", name="About the data", order=10,
+dash.register_page(__name__, path="/about", name="About the data", order=10, nav="About",
                    title="About the data · EU–Japan Centre")
 
 # (family, what one record is, how its year is counted, definitions)

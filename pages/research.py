@@ -33,6 +33,7 @@ from pages._state import global_filters
 
 PAGE = "research"
 dash.register_page(__name__, path="/research", name="Research participation", order=4,
+                   nav="Research",
                    title="Research participation · EU–Japan Centre")
 
 PARTS: tuple[vocab.Term, ...] = tuple(vocab.Term(c, en, ja) for c, en, ja, _ in

@@ -25,6 +25,7 @@ from pages._state import global_filters
 
 PAGE = "techtransfer"
 dash.register_page(__name__, path="/techtransfer", name="Technology transfer", order=3,
+                   nav="Tech transfer",
                    title="Technology transfer · EU–Japan Centre")
 
 JP_REGIONS = vocab.JP_REGIONS + (vocab.Term(q.UNKNOWN_REGION, "Region not given", "地域不明"),)
