@@ -56,8 +56,9 @@ def read_and_validate(files: Sequence[InputFile], family: str, limits: Limits, *
             return report, []
         return report, cordis.validate_cordis(project, org, report, limits)
     if len(files) != 1:
-        report.add("(upload)", None, None, None, "Upload exactly one file for this family "
-                   "({n} were given)", n=len(files))
+        report.files.extend(f.info() for f in files)
+        report.add(", ".join(f.name for f in files) or "(upload)", None, None, None,
+                   "Upload exactly one file for this family ({n} were given)", n=len(files))
         return report, []
     f = files[0]
     if not check_size(f, limits, report):
@@ -106,6 +107,12 @@ def _write_log(engine: Engine, report: ImportReport, started: dt.datetime) -> No
             report.log_id = row.id
     except Exception:  # noqa: BLE001 - a log failure must not hide the import's own outcome
         log.exception("could not write the import log")
+
+
+def log_refusal(engine: Engine, report: ImportReport, started: dt.datetime | None = None) -> None:
+    """Log a refused check (the Data page logs a refused upload, like the CLI does)."""
+    report.outcome = "refused"
+    _write_log(engine, report, started or _now())
 
 
 def _log_row(report: ImportReport, started: dt.datetime) -> ImportLog:
