@@ -10,7 +10,13 @@ family's natural key; see `run.py`.
 
 from data_access.importers.reader import InputFile, Limits
 from data_access.importers.report import ImportReport, Problem
-from data_access.importers.run import FAMILY_KEYS, FAMILY_LABELS, check, import_files
+from data_access.importers.run import (
+    FAMILY_KEYS,
+    FAMILY_LABELS,
+    check,
+    import_files,
+    log_refusal,
+)
 from data_access.importers.schemas import FAMILIES
 from data_access.importers.status import (
     family_counts,
@@ -23,5 +29,5 @@ from data_access.importers.status import (
 __all__ = [
     "FAMILIES", "FAMILY_KEYS", "FAMILY_LABELS", "ImportReport", "InputFile", "Limits", "Problem",
     "check", "family_counts", "has_demo_data", "has_real_data", "import_files", "import_log",
-    "remove_demo_data",
+    "log_refusal", "remove_demo_data",
 ]
