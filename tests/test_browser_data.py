@@ -199,3 +199,27 @@ def test_demo_switch_removes_demo_rows_after_confirmation(browser, data_server) 
                             .where(EpaUtilisation.is_demo.is_(True))).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(EpaUtilisation)).scalar_one() == 24
     eng.dispose()
+
+
+def test_cordis_two_files_in_one_upload(browser, data_server, tmp_path) -> None:  # noqa: ANN001
+    from tests.import_corpus import cordis_fixture
+
+    base, _ = data_server
+    fx = cordis_fixture(tmp_path / "cordis")
+    jp = [o for o in fx.orgs if o["country"] == "JP"]
+    browser.get(base + "/data")
+    Select(wait_for(lambda: browser.find_element(By.ID, "data-family"))).select_by_value("cordis")
+    wait_for(lambda: "project.csv and organization.csv" in
+             browser.find_element(By.ID, "data-family-hint").text)
+    # both files chosen at once, as in a file dialog with two files selected
+    browser.find_element(By.CSS_SELECTOR, "#data-upload input[type=file]").send_keys(
+        f"{fx.project_csv}\n{fx.organization_csv}")
+    wait_for(lambda: _verdict(browser) == "valid", timeout=30)
+    assert _stat(browser, "skipped") == str(len(fx.orgs) - len(jp) + len(fx.projects)
+                                            - len({o["projectID"] for o in jp}))
+    notes = browser.find_element(By.CSS_SELECTOR, ".data-notes").text
+    assert "outside Japan" in notes
+    _click(browser, "data-confirm")
+    wait_for(lambda: _verdict(browser) == "committed", timeout=30)
+    row = browser.find_element(By.CSS_SELECTOR, "tr[data-table-name='Research participations']")
+    assert [td.text for td in row.find_elements(By.TAG_NAME, "td")][3] == str(len(jp))
