@@ -100,8 +100,8 @@ def data_table(df: pd.DataFrame, columns: Sequence[tuple[str, str]],
 
 
 def graph_config(filename: str) -> dict:
-    """dcc.Graph config: the modebar camera saves a PNG at 2x named after chart + filters
-    (assets/exports.js adds an SVG button next to it that uses the same name)."""
+    """dcc.Graph config: the modebar camera saves a PNG at 2x. assets/exports.js names the
+    file after chart + filters when clicked and adds an SVG button that uses the same name."""
     return {
         "displaylogo": False, "responsive": True,
         "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
@@ -161,8 +161,9 @@ def pack_button(page: str, lang: str = "en") -> html.Div:
 
 
 def pack_bar(href: str | None, *, ok: bool, message: str, filename: str = "",
-             lang: str = "en") -> list:
-    """The 'Chart pack' button, or, where images cannot be made, why not (disabled)."""
+             detail: str = "", lang: str = "en") -> list:
+    """The 'Chart pack' button, or, where images cannot be made, why not (disabled; the
+    sentence is shown, `detail` - how to fix it - is its tooltip)."""
     label = [html.Span("⬇ ", **{"aria-hidden": "true"}), t("Chart pack", lang)]
     title = t("All charts of this page as PNG, SVG and PDF, their data as CSV and XLSX, "
               "and a manifest, in one ZIP file", lang)
@@ -170,7 +171,7 @@ def pack_bar(href: str | None, *, ok: bool, message: str, filename: str = "",
         return [dbc.Button(label, color="secondary", outline=True, size="sm", disabled=True,
                            className="chart-pack-link", title=message or title),
                 html.Span(message, className="chart-pack-status small text-muted ms-2",
-                          role="status")]
+                          role="status", title=detail or None)]
     return [html.A(label, href=href, className="btn btn-sm btn-outline-primary chart-pack-link",
                    title=title, role="button",
                    **{"data-filename": filename,

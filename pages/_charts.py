@@ -8,8 +8,9 @@ from `components`, the table columns), calls `register_charts(page, specs)` and 
 - click-to-filter: clicking a bar/segment of a chart with `click_dim` sets `sel_<dim>` in
   the URL; the page's other charts filter on it, chips show it and remove it;
 - the same specs serve exports (data CSV/XLSX, images, chart packs): one callback fills every
-  chart's download links and modebar file name from the URL, and `install_pack_buttons` puts
-  a "Chart pack" button into every chart page (routes in `pages/_routes_exports.py`).
+  chart's download links (whose names the modebar downloads use) from the URL, and
+  `install_pack_buttons` puts a "Chart pack" button into every chart page (routes in
+  `pages/_routes_exports.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from components.charts import (
     chips,
     data_table,
     empty_figure,
-    graph_config,
     pack_bar,
     pack_button,
 )
@@ -292,8 +292,9 @@ def _url(path: str) -> str:
         return path
 
 
-def renderer_status():  # noqa: ANN201 - data_access.render.RenderStatus
-    """Can this server render chart images? (no browser is started by asking)"""
+def renderer_status(*, prewarm: bool = False):  # noqa: ANN201 - render.RenderStatus
+    """Can this server render chart images? With `prewarm`, a usable browser is started in
+    the background, so a "Chart pack" clicked on this page finds it warm."""
     from data_access import render
 
     path = None
@@ -303,7 +304,11 @@ def renderer_status():  # noqa: ANN201 - data_access.render.RenderStatus
         path = current_app.config.get("RENDER_BROWSER_PATH")
     except RuntimeError:  # no app context: the process default
         path = None
-    return render.get_renderer(path).status()
+    renderer = render.get_renderer(path)
+    st = renderer.status()
+    if prewarm and st.ok and not renderer.is_warm:
+        renderer.warm(wait=False)
+    return st
 
 
 def export_links(page: str, key: str, search: str | None,
@@ -315,35 +320,38 @@ def export_links(page: str, key: str, search: str | None,
 
 
 @callback(
-    Output({"type": "chart", "page": ALL, "key": ALL}, "config"),
     Output({"type": "chart-tools", "page": ALL, "key": ALL}, "children"),
     Output({"type": "chart-pack", "page": ALL}, "children"),
     Input("url", "search"),
-    State({"type": "chart", "page": ALL, "key": ALL}, "id"),
     State({"type": "chart-tools", "page": ALL, "key": ALL}, "id"),
     State({"type": "chart-pack", "page": ALL}, "id"),
 )
-def update_export_tools(search, chart_ids, tool_ids, pack_ids):  # noqa: ANN001, ANN201
-    """From the URL: modebar PNG names, each chart's download links, the pack button."""
+def update_export_tools(search, tool_ids, pack_ids):  # noqa: ANN001, ANN201
+    """From the URL: each chart's download links and the page's pack button.
+
+    The modebar's PNG/SVG file names follow these links (assets/exports.js copies the name
+    into the graph when its camera is clicked): changing the Graph `config` instead would
+    redraw every chart a second time on each filter change."""
     state = page_state(search)
-    st = renderer_status() if (tool_ids or pack_ids) else None
+    st = renderer_status(prewarm=bool(pack_ids)) if (tool_ids or pack_ids) else None
     ok = bool(st and st.ok)
-    configs = [graph_config(export_stem(i["page"], i["key"], state)) for i in chart_ids]
     tools = [chart_tools(export_links(i["page"], i["key"], search, state), images=ok,
                          lang=state.lang) for i in tool_ids]
     packs = []
     for i in pack_ids:
         name = pack_stem(i["page"], state) + ".zip"
-        message = "" if ok else _missing_renderer_text(st, state.lang)
+        reason, detail = ("", "") if ok else _missing_renderer_text(st, state.lang)
         packs.append(pack_bar(_url(f"/export/{i['page']}/pack.zip") + (search or ""), ok=ok,
-                              message=message, filename=name, lang=state.lang))
-    return configs, tools, packs
+                              message=reason, detail=detail, filename=name, lang=state.lang))
+    return tools, packs
 
 
-def _missing_renderer_text(st, lang: str) -> str:  # noqa: ANN001
-    """What is missing for the chart pack, in the reader's language (the detail stays as is)."""
+def _missing_renderer_text(st, lang: str) -> tuple[str, str]:  # noqa: ANN001
+    """(what is missing in a sentence, how to fix it) for a disabled pack button."""
+    reason = st.reason if st is not None else ""
     detail = st.message if st is not None else ""
-    return t("Chart packs need Chromium on the server to draw the images.", lang) + " " + detail
+    return (t("Chart packs need Chromium on the server to draw the images.", lang) + " "
+            + reason, detail)
 
 
 def install_pack_buttons() -> None:

@@ -193,6 +193,7 @@ def test_demo_switch_removes_demo_rows_after_confirmation(browser, data_server) 
     wait_for(lambda: "No demo data is loaded" in
              browser.find_element(By.ID, "data-demo-why").text, timeout=30)
     assert not browser.find_element(By.ID, "data-demo-switch").is_enabled()
+    assert not browser.find_elements(By.ID, "demo-banner")  # the shell no longer says demo
     assert browser.find_elements(By.CSS_SELECTOR, "#data-log tr[data-outcome='demo removed']")
     with eng.connect() as conn:
         assert conn.execute(select(func.count()).select_from(EpaUtilisation)

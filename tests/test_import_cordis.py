@@ -4,6 +4,7 @@ counts computed independently (pandas straight from the files), on SQLite and Po
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from data_access.importers import InputFile, import_files
+from data_access.models import ImportLog
 from data_access.models import ResearchParticipation as RP
 from data_access.models import ResearchProject as RPj
 from tests.import_corpus import ORG_HEADER, PROJECT_HEADER, CordisFixture, cordis_fixture, to_csv
@@ -134,6 +136,10 @@ def test_cordis_from_a_zip_and_reimport_is_idempotent(engine: Engine, tmp_path: 
     assert first.outcome == "committed", first.to_text()
     assert [f.name for f in first.files] == ["cordis-HORIZONprojects-csv.zip/project.csv",
                                              "cordis-HORIZONprojects-csv.zip/organization.csv"]
+    with engine.connect() as conn:
+        log = conn.execute(select(ImportLog.__table__)).one()
+    assert log.file_name == "cordis-HORIZONprojects-csv.zip"
+    assert log.sha256 == hashlib.sha256(buf.getvalue()).hexdigest()
     again = import_files(engine, _files(fx), "cordis")
     assert again.outcome == "committed"
     assert (again.inserted, again.updated) == (0, 0)

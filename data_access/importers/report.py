@@ -86,7 +86,8 @@ class ImportReport:
     """The full outcome of checking (and possibly committing) one import."""
 
     family: str
-    files: list[FileInfo] = field(default_factory=list)
+    files: list[FileInfo] = field(default_factory=list)  # how each table was read
+    uploads: list[FileInfo] = field(default_factory=list)  # the files as given (e.g. a .zip)
     problems: list[Problem] = field(default_factory=list)
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rows_read: int = 0
@@ -126,13 +127,14 @@ class ImportReport:
 
     @property
     def file_name(self) -> str:
-        """The file name(s) for the import log."""
-        return " + ".join(f.name for f in self.files) or "(no file)"
+        """The uploaded file name(s) for the import log."""
+        return " + ".join(f.name for f in (self.uploads or self.files)) or "(no file)"
 
     @property
     def sha256(self) -> str:
-        """SHA-256 of the one file; of several files, the first's (all are in the message)."""
-        return self.files[0].sha256 if self.files else "-"
+        """SHA-256 of the uploaded file; of several, the first's (all are in the message)."""
+        src = self.uploads or self.files
+        return src[0].sha256 if src else "-"
 
     # ---- building ---------------------------------------------------------------------------
     def add(self, file: str, row: int | None, column: str | None, value: object,
@@ -159,8 +161,9 @@ class ImportReport:
     def log_message(self) -> str:
         """Text stored in the import log: summary, files and the first problems."""
         lines = [self.summary_text()]
-        if len(self.files) > 1:
-            lines.append("files: " + ", ".join(f"{f.name} ({f.sha256})" for f in self.files))
+        src = self.uploads or self.files
+        if len(src) > 1:
+            lines.append("files: " + ", ".join(f"{f.name} ({f.sha256})" for f in src))
         if self.error:
             lines.append(self.error)
         for p in self.problems[:20]:

@@ -50,6 +50,7 @@ def read_and_validate(files: Sequence[InputFile], family: str, limits: Limits, *
     if family not in FAMILY_KEYS:
         raise ValueError(f"unknown family {family!r}; use one of {', '.join(FAMILY_KEYS)}")
     report = ImportReport(family=family)
+    report.uploads = [f.info() for f in files]
     if family == "cordis":
         project, org = cordis.open_tables(list(files), limits, report)
         if project is None or org is None:
