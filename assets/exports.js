@@ -1,8 +1,8 @@
 /* Reviewer exports in the browser (see pages/_routes_exports.py).
  *
- * 1. Every chart's modebar gets a "Download plot as SVG" button next to the PNG camera,
- *    using the same file name (chart + filters) that the camera uses. dcc.Graph cannot pass
- *    JavaScript functions in its config, so Plotly.react is wrapped to add the button.
+ * 1. Every chart's modebar gets a "Download plot as SVG" button next to the PNG camera
+ *    (dcc.Graph cannot pass JavaScript functions in its config, so Plotly.react is wrapped to
+ *    add it), and both save files named after the chart and its filters.
  * 2. The "Chart pack" link is fetched in the background: the button shows progress, the ZIP is
  *    saved under its own name, and a server message (e.g. no Chromium) is shown in place.
  *    Without JavaScript the link still downloads the ZIP.
@@ -66,6 +66,21 @@
       set: function (v) { current = v; patch(v); }
     });
   }
+
+  // The modebar saves files named after the chart and its filters: the name is taken from
+  // the card's download links (kept up to date from the URL by the server) at the moment a
+  // modebar button is clicked, before Plotly reads it. Setting it through the Graph's
+  // `config` would redraw every chart once more on each filter change.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target && ev.target.closest && ev.target.closest(".modebar-btn");
+    var gd = btn && btn.closest(".js-plotly-plot");
+    var card = gd && gd.closest(".chart-card");
+    var link = card && card.querySelector("a.chart-dl[data-filename]");
+    if (!link || !gd._context || !gd._context.toImageButtonOptions) { return; }
+    var name = link.getAttribute("data-filename").replace(/\.[a-z0-9]+$/i, "");
+    gd._context.toImageButtonOptions = Object.assign({}, gd._context.toImageButtonOptions,
+      {filename: name});
+  }, true);
 
   function filenameFrom(disposition, fallback) {
     var m = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
