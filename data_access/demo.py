@@ -438,9 +438,10 @@ def _research_rows(rng: np.random.Generator, until: dt.date) -> tuple[list[tuple
             parts.append((pid, o[0], o[1], "JP", o[2], org_type, role, sme,
                           float(np.round(amounts[k], 2)), o[3], True))
 
-    add_projects("H2020", 176, 219, H2020_PARTS, (2015, 2021), 640_001, None, 4.2e6)
+    # Project ids far above CORDIS's (9 digits), so demo projects never take a real id.
+    add_projects("H2020", 176, 219, H2020_PARTS, (2015, 2021), 9_000_640_001, None, 4.2e6)
     he_last = max(2022, min(until.year, 2026))
-    add_projects("HORIZON", 128, 169, HE_PARTS, (2022, he_last), 101_040_001, 84, 1.25e6)
+    add_projects("HORIZON", 128, 169, HE_PARTS, (2022, he_last), 9_101_040_001, 84, 1.25e6)
     return projects, parts
 
 
@@ -545,8 +546,14 @@ def load_demo(engine: Engine, *, seed: int = DEFAULT_SEED, until: dt.date | None
                                                  PROJECT_COLUMNS, projects)
         counts["research_participation"] = bulk_insert(
             conn, tables["research_participation"], PARTICIPATION_COLUMNS, parts)
+        # Real EPA rows (imported) win over demo rows with the same natural key.
+        real = set(conn.execute(select(EpaUtilisation.year, EpaUtilisation.direction,
+                                       EpaUtilisation.member_state, EpaUtilisation.hs_section)
+                                .where(EpaUtilisation.is_demo.is_(False))).all())
+        epa = [r for r in _epa_rows(np.random.default_rng(seed + 5), until)
+               if tuple(r[:4]) not in real]
         counts["epa_utilisation"] = bulk_insert(conn, tables["epa_utilisation"], EPA_COLUMNS,
-                                                _epa_rows(np.random.default_rng(seed + 5), until))
+                                                epa)
         del rng
         with Session(bind=conn) as s:
             set_meta(s, "demo_loaded", "1")

@@ -85,3 +85,17 @@ def test_scaled_enquiries(engine) -> None:  # noqa: ANN001
     load_demo(engine, until=dt.date(2025, 12, 31), enquiries=50_000, log=lambda *_: None)
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM helpdesk_enquiry")).scalar_one() == 50_000
+
+
+def test_demo_reload_keeps_real_rows_with_same_key(engine) -> None:  # noqa: ANN001
+    load_demo(engine, until=DEMO_UNTIL, log=lambda *_: None)
+    with engine.begin() as c:  # a real import takes over one demo row's natural key
+        c.execute(text("UPDATE epa_utilisation SET is_demo = false, eligible_eur = 1, "
+                       "preferential_eur = 1 WHERE year = 2020 AND direction = 'EU_JP' "
+                       "AND member_state = 'DE' AND hs_section = 'I'"))
+    load_demo(engine, until=DEMO_UNTIL, log=lambda *_: None)  # must not clash
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT is_demo, eligible_eur FROM epa_utilisation "
+                              "WHERE year = 2020 AND direction = 'EU_JP' "
+                              "AND member_state = 'DE' AND hs_section = 'I'")).all()
+    assert [(bool(r[0]), r[1]) for r in rows] == [(False, 1.0)]
