@@ -20,7 +20,6 @@ import re
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -361,6 +360,10 @@ def pack(page: str) -> Response:
         name, data = build_pack(page, _search(), root=request.url_root, renderer=renderer)
     except rendering.RendererUnavailable as exc:
         return _unavailable(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the button shows this text, not an HTML page
+        log.exception("Chart pack of %s%s failed", page, _search())
+        return Response(f"The chart pack could not be made ({type(exc).__name__}). The error "
+                        "has been logged.\n", status=500, mimetype="text/plain")
     finally:
         _PACK_SLOTS.release()
     return _attachment(data, name, "zip")
@@ -387,6 +390,3 @@ def register_routes(server: Any) -> None:
     from pages._charts import install_pack_buttons
 
     install_pack_buttons()
-
-
-__all__: Sequence[str] = ["build_pack", "build_chart", "register_routes", "static_figure"]

@@ -186,3 +186,67 @@ def test_static_figure_size_and_wrapping() -> None:
     assert _fig("x").layout.width is None
     empty = static_figure(empty_figure(FigureContext(title="T", subtitle="S")))
     assert empty.layout.meta == {"empty": True}
+
+
+def _ids(tree) -> list:  # noqa: ANN001
+    """Every id in a Dash component tree, depth first."""
+    out = [getattr(tree, "id", None)]
+    kids = getattr(tree, "children", None)
+    for k in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
+        if not isinstance(k, str):
+            out += _ids(k)
+    return [i for i in out if i is not None]
+
+
+def test_pack_button_goes_into_the_page_head() -> None:
+    from dash import html
+
+    from components.charts import pack_button
+    from pages._charts import _with_pack_button
+
+    pid = {"type": "chart-pack", "page": "p"}
+    with_head = _with_pack_button("p", lambda **kw: html.Div([
+        html.Div([html.H1("T"), html.Span(id="asof")], className="page-head x"),
+        html.Div(id="grid")]))
+    tree = with_head(lang="ja")
+    head = tree.children[0]
+    assert head.children[-1].id == pid and _ids(tree).count(pid) == 1
+    assert "チャートパック" in str(head.children[-1].children)
+
+    no_head = _with_pack_button("p", lambda **kw: html.Div([html.Div(id="grid")]))
+    tree = no_head()
+    assert tree.children[0].id == pid
+
+    placed = _with_pack_button("p", lambda **kw: html.Div([pack_button("p"),
+                                                          html.Div(id="grid")]))
+    assert _ids(placed()).count(pid) == 1, "a page that placed the button keeps just that one"
+    assert with_head._pack_page == "p"
+
+
+def test_tools_callback_links_and_pack_button(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages._charts import update_export_tools
+
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    search = "?from=2019&to=2024&sector=ict&sel_direction=EU_JP"
+    tools, packs = update_export_tools(
+        search, [{"type": "chart-tools", "page": "epa", "key": "pur-by-year"}],
+        [{"type": "chart-pack", "page": "epa"}])
+    links = {a.children: a for a in _anchors(tools[0])}
+    assert set(links) == {"CSV", "XLSX"}, "no server image links without a browser"
+    assert links["CSV"].href == "/export/epa/pur-by-year.csv" + search
+    assert getattr(links["CSV"], "data-filename") == \
+        "epa-pur-by-year_2019-2024_ict_eu-jp.csv"
+    button, status = packs[0]
+    assert button.disabled is True
+    assert "/nonexistent/chromium" in status.children and "apt-get" in status.title
+
+
+def _anchors(tree) -> list:  # noqa: ANN001
+    from dash import html
+
+    out = [tree] if isinstance(tree, html.A) else []
+    kids = getattr(tree, "children", None)
+    for k in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
+        if not isinstance(k, str):
+            out += _anchors(k)
+    return out
