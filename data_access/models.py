@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -217,3 +218,65 @@ class Meta(Base):
     __tablename__ = "app_meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# ---- Summary tables (data_access/summaries.py rebuilds them after every data change) --------
+# Help-desk enquiries pre-counted at a grain far below the fact table. A rolled-up dimension
+# holds '' ("all"), so one table stores several cuboids (groupings), told apart by `cuboid`;
+# `ym` is year * 100 + month of receipt (year * 100 in year-grain cuboids). The primary keys
+# double as the indexes the queries use: a filtered dimension or a rolled-up one ('') is an
+# equality, so each query reads only the rows of its own slice.
+class HelpdeskSummary(Base):
+    """Enquiries per month and cuboid cell (desk, topic, sector, requester type, country)."""
+
+    __tablename__ = "helpdesk_summary"
+    cuboid: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    requester_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    desk: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ym: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enquiries: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order
+
+
+class HelpdeskDaysSummary(Base):
+    """Answered enquiries per month and cuboid cell, with their days to answer as a JSON
+    histogram `[[days, enquiries], ...]` (one row per cell and month, not per day value)."""
+
+    __tablename__ = "helpdesk_days_summary"
+    cuboid: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    requester_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    desk: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ym: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enquiries: Mapped[int] = mapped_column(Integer)
+    histogram: Mapped[str] = mapped_column(Text)
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order
+
+
+class HelpdeskDailySummary(Base):
+    """Enquiries per day, desk, topic and sector, for the months where a compared period
+    starts or ends mid-month (the rest is answered by whole months)."""
+
+    __tablename__ = "helpdesk_daily_summary"
+    received_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    desk: Mapped[str] = mapped_column(String(16), primary_key=True)
+    enquiries: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order
+
+
+class HelpdeskDailyDaysSummary(Base):
+    """Answered enquiries per day, sector and days to answer, for the same months."""
+
+    __tablename__ = "helpdesk_daily_days_summary"
+    received_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enquiries: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order

@@ -3,6 +3,11 @@
 Pages call `run(query_fn, **filters)`; they never see engines or sessions. The cache key
 includes the data version, which every import and demo load bumps, so a change of data is
 seen at once by every worker sharing the cache.
+
+Reading the data version is one small query. A callback that runs several queries reads it
+once: inside `with pinned():` every `run`/`cached` call (and `is_demo_loaded`) uses the same
+snapshot of the meta table. Outside such a block each call reads it afresh, so code that
+changes data and then reads it back in the same request always sees its own change.
 """
 
 from __future__ import annotations
@@ -10,14 +15,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, NamedTuple, TypeVar
 
-from data_access.db import get_engine, get_meta
+from sqlalchemy import select
+
+from data_access.db import get_engine
+from data_access.models import Meta
 
 T = TypeVar("T")
 
 _cache: Any = None  # a flask_caching.Cache, set by `use_cache`
+
+
+class Snapshot(NamedTuple):
+    """The meta values every cached read depends on."""
+
+    data_version: str
+    demo_loaded: bool
+
+
+_pinned: ContextVar[Snapshot | None] = ContextVar("dashboard_meta_snapshot", default=None)
 
 
 def use_cache(cache: Any) -> None:
@@ -26,10 +46,36 @@ def use_cache(cache: Any) -> None:
     _cache = cache
 
 
+def read_snapshot() -> Snapshot:
+    """Data version and demo flag, read together in one query."""
+    with get_engine().connect() as conn:
+        rows = dict(conn.execute(select(Meta.key, Meta.value).where(
+            Meta.key.in_(("data_version", "demo_loaded")))).all())
+    return Snapshot(rows.get("data_version") or "0", rows.get("demo_loaded") == "1")
+
+
+def snapshot() -> Snapshot:
+    """The pinned snapshot inside `pinned()`, else a fresh read."""
+    return _pinned.get() or read_snapshot()
+
+
+@contextmanager
+def pinned() -> Iterator[Snapshot]:
+    """Read the meta snapshot once and use it for every call inside the block."""
+    outer = _pinned.get()
+    if outer is not None:  # nested: keep the outer snapshot
+        yield outer
+        return
+    token = _pinned.set(read_snapshot())
+    try:
+        yield _pinned.get()  # type: ignore[misc]
+    finally:
+        _pinned.reset(token)
+
+
 def data_version() -> str:
     """The current data version (a counter bumped by every data change)."""
-    with get_engine().connect() as conn:
-        return get_meta(conn, "data_version", "0") or "0"
+    return snapshot().data_version
 
 
 def _key(fn: Callable[..., Any], kwargs: dict[str, Any], version: str) -> str:
@@ -43,8 +89,7 @@ def run(fn: Callable[..., T], **kwargs: Any) -> T:
     if _cache is None:
         with get_engine().connect() as conn:
             return fn(conn, **kwargs)
-    version = data_version()
-    key = _key(fn, kwargs, version)
+    key = _key(fn, kwargs, data_version())
     hit = _cache.get(key)
     if hit is not None:
         return hit
@@ -54,10 +99,24 @@ def run(fn: Callable[..., T], **kwargs: Any) -> T:
     return result
 
 
+def cached(namespace: str, key: Any, compute: Callable[[], T]) -> T:
+    """`compute()` memoised under (namespace, key, data version): for results built from
+    several queries, such as a page's whole callback output. `key` must be JSON-able."""
+    if _cache is None:
+        return compute()
+    payload = json.dumps([namespace, data_version(), key], sort_keys=True, default=str)
+    k = "c:" + hashlib.sha1(payload.encode()).hexdigest()
+    hit = _cache.get(k)
+    if hit is not None:
+        return hit
+    result = compute()
+    _cache.set(k, result)
+    return result
+
+
 def is_demo_loaded() -> bool:
     """True while demo data is in the database."""
-    with get_engine().connect() as conn:
-        return get_meta(conn, "demo_loaded", "0") == "1"
+    return snapshot().demo_loaded
 
 
 def today() -> dt.date:

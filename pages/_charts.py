@@ -28,11 +28,11 @@ from components.charts import (
     FigureContext,
     chart_tools,
     chips,
-    data_table,
     empty_figure,
     pack_bar,
     pack_button,
 )
+from components.fastfig import plain, table_json
 from components.i18n import t
 from data_access import service, vocab
 from pages._state import current_lang, global_filters, with_page_params
@@ -196,26 +196,46 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
     )
     def update_charts(search, ids):  # noqa: ANN001, ANN202
         state = page_state(search)
-        demo = service.is_demo_loaded()
-        figures, tables = [], []
-        dates: dict[str, str | None] = {}
-        for i in ids:
-            spec = by_key[i["key"]]
-            if spec.family not in dates:
-                dates[spec.family] = data_as_of(spec.family) if spec.family else None
-            fig, df = render(spec, state, demo=demo, as_of=dates[spec.family])
-            figures.append(fig)
-            tables.append(data_table(df, [(c, t(h, state.lang)) for c, h in spec.columns],
-                                     dict(spec.formats)))
-        sel = []
-        for dim, value in state.selections.items():
-            lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))
-            sel.append((dim, t(lbl, state.lang), vl(value, state.lang)))
-        known = sorted(d for d in dates.values() if d)
-        asof = (f"{t('Data as of', state.lang)} {known[-1]}" if known else "")
-        return figures, tables, chips(sel, state.lang), asof
+        keys = [i["key"] for i in ids]
+        # One meta read for the whole callback, and the whole output cached by filter state
+        # + data version: a repeated view is served without a query or a figure being built.
+        with service.pinned():
+            return service.cached("charts", [page, state_key(state), keys],
+                                  lambda: page_output(by_key, state, keys))
 
     update_charts.__name__ = f"update_charts_{page}"
+
+
+def state_key(state: PageState) -> list[Any]:
+    """A JSON-able key of everything a page's output depends on besides the data."""
+    return [state.year_from, state.year_to, list(state.sectors),
+            sorted((k, list(v)) for k, v in state.params.items()),
+            sorted(state.selections.items()), state.lang]
+
+
+def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
+                keys: Sequence[str]) -> tuple[list, list, list, str]:
+    """Every chart's figure and table, the chips and "data as of" of a page, as the plain
+    JSON-able values Dash sends (so they can be cached and served as they are)."""
+    demo = service.is_demo_loaded()
+    figures, tables = [], []
+    dates: dict[str, str | None] = {}
+    for key in keys:
+        spec = by_key[key]
+        if spec.family not in dates:
+            dates[spec.family] = data_as_of(spec.family) if spec.family else None
+        fig, df = render(spec, state, demo=demo, as_of=dates[spec.family])
+        figures.append(plain(fig))
+        tables.append(table_json(df, [(c, t(h, state.lang)) for c, h in spec.columns],
+                                 dict(spec.formats),
+                                 empty_text=t("No data for these filters", state.lang)))
+    sel = []
+    for dim, value in state.selections.items():
+        lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))
+        sel.append((dim, t(lbl, state.lang), vl(value, state.lang)))
+    known = sorted(d for d in dates.values() if d)
+    asof = (f"{t('Data as of', state.lang)} {known[-1]}" if known else "")
+    return figures, tables, plain(chips(sel, state.lang)), asof
 
 
 def clicked_value(click: Mapping[str, Any] | None) -> str | None:

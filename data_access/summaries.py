@@ -1,0 +1,701 @@
+"""Help-desk summary tables: enquiries pre-counted far below the fact table's grain.
+
+The fact table holds millions of enquiries; every help-desk chart and KPI only needs counts
+(or a days-to-answer histogram) per month and a few categories. `rebuild(conn)` recomputes
+them with INSERT ... SELECT ... GROUP BY inside the caller's transaction, so a load commits
+its rows and their summaries together; `data_access.demo._after_load` calls it after every
+demo load, import and demo removal.
+
+Layout. A *cuboid* is one grouping of the enquiries: a time grain (month or year; `ym` is
+year * 100 + month, or year * 100) and a subset of the dimensions desk, topic, sector,
+requester type and country. Each cuboid's rows live in one table (`helpdesk_summary`) with
+'' in the dimensions it rolls up, told apart by the `cuboid` number. A query asks for the
+smallest cuboid holding every dimension it groups by or filters on; as the primary key
+starts with the cuboid and the dimensions, the query reads just its slice (a few hundred to a
+few thousand rows, whatever the size of the fact table). `helpdesk_days_summary` does the
+same for days to answer, one row per cell and month holding that month's histogram as JSON.
+
+Rebuilding reads the fact table once for counts and once for days to answer, into temporary
+staging tables (no index, no journal), and derives every cuboid from the smallest staging
+table or cuboid that contains it: only the small cuboids are written to indexed tables.
+
+Periods that start or end inside a month (the top-topics comparison, the overview's "same
+period last year") read daily counts for those few months (`helpdesk_daily_*`, filled for
+the months such periods can touch) or, for a combination not pre-counted, the fact table for
+at most one month at each end.
+
+Summaries are trusted only when fresh: `rebuild` records the fact table's newest id, and a
+query finding another one (rows written without the hook, e.g. by a test) gets None and
+reads the fact table itself.
+
+    python -m data_access.summaries [--database-url URL]   # rebuild and print the timings
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from data_access.models import HelpdeskDailyDaysSummary as DDS
+from data_access.models import HelpdeskDailySummary as DS
+from data_access.models import HelpdeskDaysSummary as HD
+from data_access.models import HelpdeskEnquiry as E
+from data_access.models import HelpdeskSummary as HS
+from data_access.models import Meta
+
+# Dimension name -> column name (the same in the fact table and the summaries).
+DIMS: dict[str, str] = {"desk": "desk", "topic": "topic", "sector": "sector_code",
+                        "requester": "requester_type", "country": "country_code"}
+ALL = ""  # the value of a rolled-up dimension
+META_KEY = "helpdesk_summary"
+
+_D, _T, _S, _R, _C = "desk", "topic", "sector", "requester", "country"
+
+
+@dataclass(frozen=True)
+class Cuboid:
+    """One grouping: time grain ('month' or 'year'), the dimensions kept, and whether it is
+    stored (queried) or only a temporary step to derive others from."""
+
+    grain: str
+    dims: frozenset[str]
+    stored: bool = True
+
+    def key(self) -> list[Any]:
+        """JSON form (the status records what was built)."""
+        return [self.grain, sorted(self.dims), self.stored]
+
+
+def _cuboids(*specs: tuple[Any, ...]) -> tuple[Cuboid, ...]:
+    return tuple(Cuboid(g, frozenset(d), *rest) for g, d, *rest in specs)
+
+
+# Cuboids in build order. The first is counted from the fact table into a temporary table;
+# every other one comes from the smallest cuboid before it that contains it. Chosen so that
+# each chart's usual filters (years; sectors; a desk or topic; one clicked requester type or
+# country) hit a small one: year-grain cuboids serve the charts of whole years (topic mix,
+# requester, country), month-grain ones the monthly chart, the days chart and period ends.
+# A combination no stored cuboid holds (e.g. month grain with topic, sector and country)
+# reads the fact table.
+COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
+    ("month", (_D, _T, _S, _R, _C), False),
+    ("year", (_D, _T, _S, _R, _C), False),
+    ("month", (_D, _T, _S, _R)),
+    ("month", (_D, _S, _C)),
+    ("month", (_D, _T, _S)),
+    ("month", (_D, _S, _R)),
+    ("month", (_D, _T, _R)),
+    ("month", (_D, _C)),
+    ("month", (_D, _S)),
+    ("month", (_D, _T)),
+    ("month", (_D, _R)),
+    ("month", (_D,)),
+    ("year", (_D, _T, _S, _R)),
+    ("year", (_D, _S, _C)),
+    ("year", (_D, _T, _C)),
+    ("year", (_D, _R, _C)),
+    ("year", (_D, _T, _S)),
+    ("year", (_D, _S, _R)),
+    ("year", (_D, _T, _R)),
+    ("year", (_D, _C)),
+    ("year", (_D, _S)),
+    ("year", (_D, _T)),
+    ("year", (_D, _R)),
+    ("year", (_D,)),
+)
+# Days-to-answer histograms, month grain (the chart is per month or quarter). Country is left
+# out (it would multiply the finest histogram by forty): a country filter on the days chart
+# reads the fact table.
+DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
+    ("month", (_D, _T, _S, _R)),
+    ("month", (_D, _T, _S)),
+    ("month", (_D, _T, _R)),
+    ("month", (_D, _S)),
+    ("month", (_D, _T)),
+    ("month", (_D, _R)),
+    ("month", (_D,)),
+    ("month", ()),
+)
+DAILY_DIMS = frozenset((_D, _T, _S))  # helpdesk_daily_summary
+DAILY_DAYS_DIMS = frozenset((_S,))  # helpdesk_daily_days_summary
+
+
+# ---- SQL expressions ------------------------------------------------------------------------
+def ym_of(col: ColumnElement, dialect: str) -> ColumnElement[int]:
+    """year * 100 + month of a date column, as an integer (cheap on both dialects)."""
+    if dialect == "sqlite":  # dates are 'YYYY-MM-DD' text: '2019-04' -> 201904
+        return cast(func.replace(func.substr(col, 1, 7), "-", ""), Integer)
+    return cast(func.to_char(col, "YYYYMM"), Integer)
+
+
+def days_to_answer(dialect: str) -> ColumnElement[int]:
+    """Whole days from receipt to answer of a fact row."""
+    if dialect == "postgresql":
+        return E.answered_date - E.received_date
+    return cast(func.julianday(E.answered_date) - func.julianday(E.received_date), Integer)
+
+
+def time_of(ym: ColumnElement, grain: str | None) -> ColumnElement | None:
+    """A `ym` column as year, month (ym), quarter (year * 10 + q) or None (no time)."""
+    if grain is None:
+        return None
+    if grain == "month":
+        return ym
+    if grain == "year":
+        return ym // 100
+    if grain == "quarter":
+        return (ym // 100) * 10 + ((ym % 100) + 2) // 3
+    raise ValueError(f"unknown time grain {grain!r}")
+
+
+def ym(d: dt.date) -> int:
+    """year * 100 + month of a date."""
+    return d.year * 100 + d.month
+
+
+def month_end(d: dt.date) -> dt.date:
+    """The last day of `d`'s month."""
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+# ---- Status ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Status:
+    """What the last rebuild wrote: per-cuboid sizes, data span, months with daily rows."""
+
+    max_id: int | None
+    first: dt.date | None
+    last: dt.date | None
+    count_rows: tuple[int, ...]
+    days_rows: tuple[int, ...]
+    daily_months: frozenset[int]
+    seconds: float
+
+    def to_json(self) -> str:
+        """The meta-table form."""
+        return json.dumps({
+            "max_id": self.max_id, "first": self.first and self.first.isoformat(),
+            "last": self.last and self.last.isoformat(), "count_rows": self.count_rows,
+            "days_rows": self.days_rows, "daily_months": sorted(self.daily_months),
+            "seconds": self.seconds, "cuboids": _definition()})
+
+    @classmethod
+    def from_json(cls, raw: str) -> Status | None:
+        """Parse the meta value; None when it describes other cuboids (an older build)."""
+        s = json.loads(raw)
+        if s.get("cuboids") != _definition():
+            return None
+
+        def day(v: str | None) -> dt.date | None:
+            return dt.date.fromisoformat(v) if v else None
+
+        return cls(s["max_id"], day(s["first"]), day(s["last"]), tuple(s["count_rows"]),
+                   tuple(s["days_rows"]), frozenset(s["daily_months"]), s["seconds"])
+
+
+def _definition() -> list[Any]:
+    return [[c.key() for c in COUNT_CUBOIDS], [c.key() for c in DAYS_CUBOIDS]]
+
+
+def status(conn: Connection) -> Status | None:
+    """The summaries' status when they match the fact table, else None (read the facts)."""
+    raw = conn.execute(select(Meta.value).where(Meta.key == META_KEY)).scalar_one_or_none()
+    if raw is None:
+        return None
+    st = Status.from_json(raw)
+    if st is None or conn.execute(select(func.max(E.id))).scalar() != st.max_id:
+        return None
+    return st
+
+
+def span(conn: Connection) -> tuple[dt.date | None, dt.date | None] | None:
+    """(first, last) received date from the summaries, None when they are not fresh."""
+    st = status(conn)
+    return None if st is None else (st.first, st.last)
+
+
+# ---- Rebuild --------------------------------------------------------------------------------
+# Primary-key order of the cell columns (inserting in this order appends to the b-tree).
+_CELL_ORDER: tuple[tuple[str, str], ...] = (("sector", "sector_code"),
+                                            ("country", "country_code"),
+                                            ("requester", "requester_type"),
+                                            ("topic", "topic"), ("desk", "desk"))
+_CELL_COLS = [col for _, col in _CELL_ORDER]
+
+
+def _tune(conn: Connection) -> None:
+    """Give the big GROUP BYs memory: PostgreSQL hashes in memory instead of sorting on disk."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+
+
+def _cell(cols: Any, dims: frozenset[str]) -> list[ColumnElement]:
+    """The five cell columns of `cols` (a column collection), '' for dims not in `dims`."""
+    return [getattr(cols, col) if dim in dims else literal(ALL) for dim, col in _CELL_ORDER]
+
+
+def _keys(cols: Any, dims: frozenset[str]) -> list[ColumnElement]:
+    return [getattr(cols, col) for dim, col in _CELL_ORDER if dim in dims]
+
+
+def _derivable(parent: Cuboid, child: Cuboid) -> bool:
+    return child.dims <= parent.dims and (parent.grain == "month" or child.grain == "year")
+
+
+def _stage(conn: Connection, name: str, *, with_days: bool) -> Table:
+    """A temporary table of plain rows (no key, no journal) for one step of the rebuild."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    cols = [Column(c, String(32)) for c in _CELL_COLS] + [Column("ym", Integer)]
+    if with_days:
+        cols.append(Column("days", Integer))
+    table = Table(name, MetaData(), *cols, Column("enquiries", Integer),
+                  prefixes=["TEMPORARY"])
+    table.create(conn)
+    return table
+
+
+def _fill(conn: Connection, target: Table, columns: Sequence[str], stmt: Select) -> int:
+    ins = insert(target).from_select(list(columns), stmt)
+    return conn.execute(ins.execution_options(preserve_rowcount=True)).rowcount
+
+
+@dataclass
+class _Built:
+    cuboid: Cuboid
+    rows: int
+    table: Table
+    cid: int | None  # its number in the stored table, None for a staging table
+
+
+def _derive(conn: Connection, parent: _Built, child: Cuboid, target: Table,
+            cid: int | None, *, with_days: bool) -> int:
+    """INSERT the `child` grouping of `parent`'s rows into `target` (cuboid `cid`)."""
+    pc = parent.table.c
+    t = pc.ym if child.grain == parent.cuboid.grain else (pc.ym // 100) * 100
+    more = [pc.days] if with_days else []
+    keys = [*_keys(pc, child.dims), t, *more]
+    head = [literal(cid, SmallInteger)] if cid is not None else []
+    stmt = select(*head, *_cell(pc, child.dims), t, *more, func.sum(pc.enquiries))
+    if parent.cid is not None:
+        stmt = stmt.where(pc.cuboid == parent.cid)
+    stmt = stmt.group_by(*keys)
+    if cid is not None:  # key order: the primary-key b-tree is appended to, not split
+        stmt = stmt.order_by(*keys)
+    cols = ((["cuboid"] if cid is not None else []) + _CELL_COLS + ["ym"]
+            + (["days"] if with_days else []) + ["enquiries"])
+    return _fill(conn, target, cols, stmt)
+
+
+def _pack(conn: Connection, stage: Table, cid: int, dims: frozenset[str]) -> int:
+    """One helpdesk_days_summary row per cell and month, its histogram as JSON."""
+    sc = stage.c
+    if conn.dialect.name == "postgresql":
+        hist = cast(func.json_agg(func.json_build_array(sc.days, sc.enquiries)), Text)
+    else:
+        hist = func.json_group_array(func.json_array(sc.days, sc.enquiries))
+    keys = [*_keys(sc, dims), sc.ym]
+    stmt = (select(literal(cid, SmallInteger), *_cell(sc, dims), sc.ym,
+                   func.sum(sc.enquiries), hist).group_by(*keys).order_by(*keys))
+    return _fill(conn, HD.__table__, ["cuboid", *_CELL_COLS, "ym", "enquiries", "histogram"],
+                 stmt)
+
+
+def _parent(built: Sequence[_Built], child: Cuboid) -> _Built:
+    return min((b for b in built if _derivable(b.cuboid, child)), key=lambda b: b.rows)
+
+
+def candidate_months(first: dt.date | None, last: dt.date | None,
+                     today: dt.date) -> set[int]:
+    """Months (ym) where a compared period can start or end mid-month: where the top-topics
+    comparison's period before starts, for every year range, and this month last year (the
+    overview compares the year so far with the same days of the year before)."""
+    out = {ym(today.replace(day=1, year=today.year - 1))}
+    if first is None or last is None:
+        return out
+    try:
+        from data_access.queries.helpdesk import comparison_periods
+    except ImportError:  # pragma: no cover - the help-desk queries always exist
+        return out
+    for y0 in range(first.year, last.year + 1):
+        for y1 in range(y0, last.year + 1):
+            p = comparison_periods(y0, y1, last)
+            if p is not None and p[2].day != 1 and p[2] >= first.replace(day=1):
+                out.add(ym(p[2]))
+    return out
+
+
+def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
+    """Recompute every help-desk summary from the fact table, in the caller's transaction."""
+    t0 = time.perf_counter()
+    dialect = conn.dialect.name
+    _tune(conn)
+    for model in (HS, HD, DS, DDS):
+        conn.execute(delete(model))
+    m = ym_of(E.received_date, dialect)
+    days = days_to_answer(dialect)
+    stages: list[Table] = []
+    ec = E.__table__.c
+
+    # counts: the finest grouping from the fact table, then each cuboid from its parent
+    top = COUNT_CUBOIDS[0]
+    stage = _stage(conn, "hd_stage_c0", with_days=False)
+    stages.append(stage)
+    n = _fill(conn, stage, [*_CELL_COLS, "ym", "enquiries"],
+              select(*_cell(ec, top.dims), m, func.count()).group_by(*_keys(ec, top.dims), m))
+    built = [_Built(top, n, stage, None)]
+    for cid, c in enumerate(COUNT_CUBOIDS[1:], 1):
+        parent = _parent(built, c)
+        if c.stored:
+            target, number = HS.__table__, cid
+        else:
+            target, number = _stage(conn, f"hd_stage_c{cid}", with_days=False), None
+            stages.append(target)
+        n = _derive(conn, parent, c, target, number, with_days=False)
+        built.append(_Built(c, n, target, number))
+    count_rows = [b.rows for b in built]
+
+    # days to answer: plain staging histograms, each packed into one JSON row per cell+month
+    top = DAYS_CUBOIDS[0]
+    stage = _stage(conn, "hd_stage_d0", with_days=True)
+    stages.append(stage)
+    n = _fill(conn, stage, [*_CELL_COLS, "ym", "days", "enquiries"],
+              select(*_cell(ec, top.dims), m, days, func.count())
+              .where(E.answered_date.is_not(None))
+              .group_by(*_keys(ec, top.dims), m, days))
+    dbuilt = [_Built(top, n, stage, None)]
+    for c in DAYS_CUBOIDS[1:]:
+        target = _stage(conn, f"hd_stage_d{len(dbuilt)}", with_days=True)
+        stages.append(target)
+        dbuilt.append(_Built(c, _derive(conn, _parent(dbuilt, c), c, target, None,
+                                        with_days=True), target, None))
+    days_rows = [_pack(conn, b.table, cid, b.cuboid.dims) for cid, b in enumerate(dbuilt)]
+    for stage in stages:
+        stage.drop(conn)
+
+    first, last = conn.execute(select(
+        select(func.min(E.received_date)).scalar_subquery(),
+        select(func.max(E.received_date)).scalar_subquery())).one()
+    first, last = _as_date(first), _as_date(last)
+    months = candidate_months(first, last, today or dt.date.today()) if last else set()
+    for mm in sorted(months):
+        start = dt.date(mm // 100, mm % 100, 1)
+        in_month = E.received_date.between(start, month_end(start))
+        conn.execute(insert(DS).from_select(
+            ["received_date", "sector_code", "topic", "desk", "enquiries"],
+            select(E.received_date, E.sector_code, E.topic, E.desk, func.count())
+            .where(in_month).group_by(E.received_date, E.sector_code, E.topic, E.desk)))
+        conn.execute(insert(DDS).from_select(
+            ["received_date", "sector_code", "days", "enquiries"],
+            select(E.received_date, E.sector_code, days, func.count())
+            .where(in_month, E.answered_date.is_not(None))
+            .group_by(E.received_date, E.sector_code, days)))
+    max_id = conn.execute(select(func.max(E.id))).scalar()
+    if dialect == "postgresql":  # fresh statistics, so the planner reads by the keys
+        for model in (HS, HD, DS, DDS):
+            conn.execute(text(f"ANALYZE {model.__tablename__}"))
+    st = Status(max_id, first, last, tuple(count_rows), tuple(days_rows), frozenset(months),
+                round(time.perf_counter() - t0, 3))
+    conn.execute(delete(Meta).where(Meta.key == META_KEY))
+    conn.execute(insert(Meta).values(key=META_KEY, value=st.to_json()))
+    return st
+
+
+def _as_date(v: object) -> dt.date | None:
+    if isinstance(v, str):  # SQLite returns dates from aggregates as text
+        return dt.date.fromisoformat(v[:10])
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return v  # type: ignore[return-value]
+
+
+# ---- Reading --------------------------------------------------------------------------------
+Filters = Mapping[str, Sequence[str] | None]
+
+
+def _active(filters: Filters) -> dict[str, list[str]]:
+    unknown = set(filters) - set(DIMS)
+    if unknown:
+        raise ValueError(f"unknown dimensions {sorted(unknown)}")
+    return {d: list(v) for d, v in filters.items() if v}
+
+
+def pick(cuboids: Sequence[Cuboid], rows: Sequence[int], needed: Iterable[str], *,
+         years: bool) -> int | None:
+    """The smallest cuboid holding every needed dimension, year grain only when `years`
+    (the question is about whole years); None when none does."""
+    need = frozenset(needed)
+    fits = [cid for cid, c in enumerate(cuboids)
+            if c.stored and need <= c.dims and (years or c.grain == "month")]
+    return min(fits, key=lambda c: rows[c]) if fits else None
+
+
+def _where_cell(stmt: Select, table: Any, dims: frozenset[str] | None,
+                filters: Mapping[str, list[str]]) -> Select:
+    """Filters as IN lists, rolled-up dimensions as = '' (so the key's prefix is used)."""
+    for dim, col in _CELL_ORDER:
+        if not hasattr(table, col):
+            continue
+        if dims is not None and dim not in dims:
+            stmt = stmt.where(getattr(table, col) == ALL)
+        elif dim in filters:
+            stmt = stmt.where(getattr(table, col).in_(filters[dim]))
+    return stmt
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A piece of a period: whole months [ym0, ym1], or the days [d0, d1] of one month."""
+
+    ym0: int = 0
+    ym1: int = 0
+    d0: dt.date | None = None
+    d1: dt.date | None = None
+
+
+def _next_ym(v: int) -> int:
+    return v + 89 if v % 100 == 12 else v + 1
+
+
+def _prev_ym(v: int) -> int:
+    return v - 89 if v % 100 == 1 else v - 1
+
+
+def split_period(date_from: dt.date, date_to: dt.date, first: dt.date | None,
+                 last: dt.date | None) -> list[_Part]:
+    """Cut [date_from, date_to] into whole months and at most two partial months.
+
+    A month cut only where there is no data (before the first enquiry or after the last)
+    counts as whole: its whole-month figure is then exact.
+    """
+    if first is not None:
+        date_from = max(date_from, first)
+    if last is not None:
+        date_to = min(date_to, last)
+    if date_from > date_to:
+        return []
+    head_whole = date_from.day == 1 or date_from == first
+    tail_whole = date_to == month_end(date_to) or date_to == last
+    start, end = ym(date_from), ym(date_to)
+    if start == end:
+        whole = head_whole and tail_whole
+        return [_Part(start, end) if whole else _Part(d0=date_from, d1=date_to)]
+    parts: list[_Part] = []
+    if not head_whole:
+        parts.append(_Part(d0=date_from, d1=month_end(date_from)))
+        start = _next_ym(start)
+    if not tail_whole:
+        parts.append(_Part(d0=date_to.replace(day=1), d1=date_to))
+        end = _prev_ym(end)
+    if start <= end:
+        parts.append(_Part(start, end))
+    return parts
+
+
+def _years_and_months(ym0: int, ym1: int) -> list[tuple[int, int, bool]]:
+    """[ym0, ym1] as (from, to, whole_years) pieces: leading months, whole years, trailing."""
+    y0 = ym0 // 100 + (0 if ym0 % 100 == 1 else 1)
+    y1 = ym1 // 100 - (0 if ym1 % 100 == 12 else 1)
+    if y0 > y1:
+        return [(ym0, ym1, False)]
+    out = []
+    if ym0 < y0 * 100 + 1:
+        out.append((ym0, (y0 - 1) * 100 + 12, False))
+    out.append((y0 * 100 + 1, y1 * 100 + 12, True))
+    if ym1 > y1 * 100 + 12:
+        out.append(((y1 + 1) * 100 + 1, ym1, False))
+    return out
+
+
+def _frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
+    rows = conn.execute(stmt).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+def _select_part(src: Any, dims: frozenset[str] | None, tcol: ColumnElement | None,
+                 by: Sequence[str], filters: Mapping[str, list[str]],
+                 dcol: ColumnElement | None, measure: ColumnElement) -> tuple[Select, list[str]]:
+    """SELECT [time], by..., [days], measure FROM src WHERE filters GROUP BY the keys."""
+    keys = (([tcol] if tcol is not None else []) + [getattr(src, DIMS[d]) for d in by]
+            + ([dcol] if dcol is not None else []))
+    stmt = _where_cell(select(*keys, measure), src, dims, filters)
+    if keys:
+        stmt = stmt.group_by(*keys)
+    names = ((["t"] if tcol is not None else []) + list(by)
+             + (["days"] if dcol is not None else []))
+    return stmt, [*names, "enquiries"]
+
+
+def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | None,
+          date_from: dt.date, date_to: dt.date, filters: Filters) -> pd.DataFrame | None:
+    st = status(conn)
+    if st is None:
+        return None
+    f = _active(filters)
+    needed = set(by) | set(f)
+    table, cuboids, rows = ((HD, DAYS_CUBOIDS, st.days_rows) if with_days
+                            else (HS, COUNT_CUBOIDS, st.count_rows))
+    if pick(cuboids, rows, needed, years=False) is None:
+        return None
+    daily_table, daily_dims = (DDS, DAILY_DAYS_DIMS) if with_days else (DS, DAILY_DIMS)
+    frames = []
+    for part in split_period(date_from, date_to, st.first, st.last):
+        if part.d0 is not None:  # days of one month: the daily summary, else the fact table
+            frames.append(_days_of_month(conn, part, grain, by, f, with_days,
+                                         daily=(ym(part.d0) in st.daily_months
+                                                and needed <= daily_dims),
+                                         daily_table=daily_table, daily_dims=daily_dims))
+            continue
+        pieces = ([(part.ym0, part.ym1, False)] if grain in ("month", "quarter")
+                  else _years_and_months(part.ym0, part.ym1))
+        for a, b, whole_years in pieces:
+            cid = pick(cuboids, rows, needed, years=whole_years)
+            assert cid is not None  # a month-grain cuboid fits (checked above)
+            if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
+                a, b = a // 100 * 100, b // 100 * 100
+            if with_days:
+                frames.append(_histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
+                continue
+            stmt, names = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by,
+                                       f, None, func.sum(table.enquiries))
+            stmt = stmt.where(table.cuboid == cid, table.ym.between(a, b))
+            frames.append(_frame(conn, stmt, names))
+    names = (["t"] if grain else []) + list(by) + (["days"] if with_days else [])
+    return _combine(frames, names, grain)
+
+
+def _histograms(conn: Connection, cid: int, dims: frozenset[str], grain: str | None,
+                by: Sequence[str], f: Mapping[str, list[str]], ym0: int,
+                ym1: int) -> pd.DataFrame:
+    """Sum the JSON histograms of the matching cells and months, per [time] + by + days."""
+    tcol = time_of(HD.ym, grain)
+    keys = ([tcol] if tcol is not None else []) + [getattr(HD, DIMS[d]) for d in by]
+    stmt = _where_cell(select(*keys, HD.histogram), HD, dims, f).where(
+        HD.cuboid == cid, HD.ym.between(ym0, ym1))
+    acc: dict[tuple[Any, ...], int] = {}
+    for row in conn.execute(stmt):
+        head = tuple(row[:-1])
+        for days, n in orjson.loads(row[-1]):
+            key = (*head, days)
+            acc[key] = acc.get(key, 0) + n
+    names = (["t"] if tcol is not None else []) + list(by) + ["days", "enquiries"]
+    return pd.DataFrame([(*k, n) for k, n in acc.items()], columns=names)
+
+
+def _days_of_month(conn: Connection, part: _Part, grain: str | None, by: Sequence[str],
+                   f: Mapping[str, list[str]], with_days: bool, *, daily: bool,
+                   daily_table: Any, daily_dims: frozenset[str]) -> pd.DataFrame:
+    """Some days of one month, from the daily summary or (at most a month of) fact rows."""
+    if daily:
+        src, dims, measure = daily_table, daily_dims, func.sum(daily_table.enquiries)
+        dcol = daily_table.days if with_days else None
+    else:
+        src, dims, measure = E, None, func.count()
+        dcol = days_to_answer(conn.dialect.name) if with_days else None
+    stmt, names = _select_part(src, dims, None, by, f, dcol, measure)
+    stmt = stmt.where(src.received_date.between(part.d0, part.d1))
+    if with_days and not daily:
+        stmt = stmt.where(E.answered_date.is_not(None))
+    df = _frame(conn, stmt, names)
+    if grain is not None:  # a month lies within one year and one quarter
+        d0 = part.d0
+        assert d0 is not None
+        df.insert(0, "t", {"month": ym(d0), "year": d0.year,
+                           "quarter": d0.year * 10 + (d0.month + 2) // 3}[grain])
+    return df
+
+
+def _combine(frames: list[pd.DataFrame], keys: list[str], grain: str | None) -> pd.DataFrame:
+    columns = [*keys, "enquiries"]
+    frames = [f.dropna(subset=["enquiries"]) for f in frames]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        out = pd.DataFrame(columns=columns)
+    elif len(frames) == 1:
+        out = frames[0]
+    elif keys:
+        out = pd.concat(frames, ignore_index=True).groupby(
+            keys, as_index=False, sort=False)["enquiries"].sum()
+    else:
+        out = pd.DataFrame({"enquiries": [sum(int(f["enquiries"].sum()) for f in frames)]})
+    out = out[columns].astype({"enquiries": "int64"})
+    for c in ("t", "days"):
+        if c in out.columns:
+            out[c] = out[c].astype("int64")
+    return out.rename(columns={"t": grain}) if grain else out
+
+
+def counts(conn: Connection, *, by: Sequence[str] = (), time: str | None = None,
+           date_from: dt.date, date_to: dt.date,
+           filters: Filters | None = None) -> pd.DataFrame | None:
+    """Enquiries received from `date_from` to `date_to` matching `filters` ({dim: values};
+    empty means all), grouped by `time` ('year'; 'quarter' as year*10+q; 'month' as
+    year*100+month; or None) and the dimensions `by`: columns [time] + by + ['enquiries'].
+
+    None when the summaries are not fresh or do not hold the dimensions asked for: the
+    caller then reads the fact table.
+    """
+    return _read(conn, with_days=False, by=by, grain=time, date_from=date_from,
+                 date_to=date_to, filters=filters or {})
+
+
+def days_histogram(conn: Connection, *, by: Sequence[str] = (), time: str | None = None,
+                   date_from: dt.date, date_to: dt.date,
+                   filters: Filters | None = None) -> pd.DataFrame | None:
+    """Like `counts`, for answered enquiries, with their whole days to answer: columns
+    [time] + by + ['days', 'enquiries'] (a histogram to take exact quantiles from)."""
+    return _read(conn, with_days=True, by=by, grain=time, date_from=date_from,
+                 date_to=date_to, filters=filters or {})
+
+
+# ---- Command line ---------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """Rebuild the summaries of DATABASE_URL (or --database-url) and print the timings."""
+    from data_access.db import make_engine
+    from data_access.settings import Settings
+
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL")
+                    or Settings().DATABASE_URL)
+    args = ap.parse_args(argv)
+    engine = make_engine(args.database_url)
+    with engine.begin() as conn:
+        st = rebuild(conn)
+    print(f"rebuilt in {st.seconds:.2f} s: {sum(st.count_rows):,} count rows "
+          f"({len(st.count_rows)} cuboids), {sum(st.days_rows):,} histogram rows "
+          f"({len(st.days_rows)} cuboids), daily months {sorted(st.daily_months)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
