@@ -229,13 +229,12 @@ def _definition() -> list[Any]:
 
 def status(conn: Connection) -> Status | None:
     """The summaries' status when they match the fact table, else None (read the facts)."""
-    raw = conn.execute(select(Meta.value).where(Meta.key == META_KEY)).scalar_one_or_none()
-    if raw is None:
+    row = conn.execute(select(Meta.value, select(func.max(E.id)).scalar_subquery())
+                       .where(Meta.key == META_KEY)).one_or_none()
+    if row is None:
         return None
-    st = Status.from_json(raw)
-    if st is None or conn.execute(select(func.max(E.id))).scalar() != st.max_id:
-        return None
-    return st
+    st = Status.from_json(row[0])
+    return None if st is None or row[1] != st.max_id else st
 
 
 def span(conn: Connection) -> tuple[dt.date | None, dt.date | None] | None:
@@ -536,9 +535,11 @@ def _years_and_months(ym0: int, ym1: int) -> list[tuple[int, int, bool]]:
     return out
 
 
-def _frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
-    rows = conn.execute(stmt).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+Rows = list[tuple[Any, ...]]  # (*keys, enquiries)
+
+
+def _rows(conn: Connection, stmt: Select) -> Rows:
+    return [tuple(r) for r in conn.execute(stmt) if r[-1] is not None]
 
 
 def _select_part(src: Any, dims: frozenset[str] | None, tcol: ColumnElement | None,
@@ -567,13 +568,13 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
     if pick(cuboids, rows, needed, years=False) is None:
         return None
     daily_table, daily_dims = (DDS, DAILY_DAYS_DIMS) if with_days else (DS, DAILY_DIMS)
-    frames = []
+    parts: list[Rows] = []
     for part in split_period(date_from, date_to, st.first, st.last):
         if part.d0 is not None:  # days of one month: the daily summary, else the fact table
-            frames.append(_days_of_month(conn, part, grain, by, f, with_days,
-                                         daily=(ym(part.d0) in st.daily_months
-                                                and needed <= daily_dims),
-                                         daily_table=daily_table, daily_dims=daily_dims))
+            parts.append(_days_of_month(conn, part, grain, by, f, with_days,
+                                        daily=(ym(part.d0) in st.daily_months
+                                               and needed <= daily_dims),
+                                        daily_table=daily_table, daily_dims=daily_dims))
             continue
         pieces = ([(part.ym0, part.ym1, False)] if grain in ("month", "quarter")
                   else _years_and_months(part.ym0, part.ym1))
@@ -583,19 +584,17 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
             if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
                 a, b = a // 100 * 100, b // 100 * 100
             if with_days:
-                frames.append(_histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
+                parts.append(_histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
                 continue
-            stmt, names = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by,
-                                       f, None, func.sum(table.enquiries))
-            stmt = stmt.where(table.cuboid == cid, table.ym.between(a, b))
-            frames.append(_frame(conn, stmt, names))
-    names = (["t"] if grain else []) + list(by) + (["days"] if with_days else [])
-    return _combine(frames, names, grain)
+            stmt, _ = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by, f,
+                                   None, func.sum(table.enquiries))
+            parts.append(_rows(conn, stmt.where(table.cuboid == cid, table.ym.between(a, b))))
+    names = ([grain] if grain else []) + list(by) + (["days"] if with_days else [])
+    return _combine(parts, names)
 
 
 def _histograms(conn: Connection, cid: int, dims: frozenset[str], grain: str | None,
-                by: Sequence[str], f: Mapping[str, list[str]], ym0: int,
-                ym1: int) -> pd.DataFrame:
+                by: Sequence[str], f: Mapping[str, list[str]], ym0: int, ym1: int) -> Rows:
     """Sum the JSON histograms of the matching cells and months, per [time] + by + days."""
     tcol = time_of(HD.ym, grain)
     keys = ([tcol] if tcol is not None else []) + [getattr(HD, DIMS[d]) for d in by]
@@ -607,13 +606,12 @@ def _histograms(conn: Connection, cid: int, dims: frozenset[str], grain: str | N
         for days, n in orjson.loads(row[-1]):
             key = (*head, days)
             acc[key] = acc.get(key, 0) + n
-    names = (["t"] if tcol is not None else []) + list(by) + ["days", "enquiries"]
-    return pd.DataFrame([(*k, n) for k, n in acc.items()], columns=names)
+    return [(*k, n) for k, n in acc.items()]
 
 
 def _days_of_month(conn: Connection, part: _Part, grain: str | None, by: Sequence[str],
                    f: Mapping[str, list[str]], with_days: bool, *, daily: bool,
-                   daily_table: Any, daily_dims: frozenset[str]) -> pd.DataFrame:
+                   daily_table: Any, daily_dims: frozenset[str]) -> Rows:
     """Some days of one month, from the daily summary or (at most a month of) fact rows."""
     if daily:
         src, dims, measure = daily_table, daily_dims, func.sum(daily_table.enquiries)
@@ -621,37 +619,37 @@ def _days_of_month(conn: Connection, part: _Part, grain: str | None, by: Sequenc
     else:
         src, dims, measure = E, None, func.count()
         dcol = days_to_answer(conn.dialect.name) if with_days else None
-    stmt, names = _select_part(src, dims, None, by, f, dcol, measure)
+    stmt, _ = _select_part(src, dims, None, by, f, dcol, measure)
     stmt = stmt.where(src.received_date.between(part.d0, part.d1))
     if with_days and not daily:
         stmt = stmt.where(E.answered_date.is_not(None))
-    df = _frame(conn, stmt, names)
-    if grain is not None:  # a month lies within one year and one quarter
-        d0 = part.d0
-        assert d0 is not None
-        df.insert(0, "t", {"month": ym(d0), "year": d0.year,
-                           "quarter": d0.year * 10 + (d0.month + 2) // 3}[grain])
-    return df
+    out = _rows(conn, stmt)
+    if grain is None:
+        return out
+    d0 = part.d0  # a month lies within one year and one quarter
+    assert d0 is not None
+    t = {"month": ym(d0), "year": d0.year, "quarter": d0.year * 10 + (d0.month + 2) // 3}[grain]
+    return [(t, *r) for r in out]
 
 
-def _combine(frames: list[pd.DataFrame], keys: list[str], grain: str | None) -> pd.DataFrame:
-    columns = [*keys, "enquiries"]
-    frames = [f.dropna(subset=["enquiries"]) for f in frames]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        out = pd.DataFrame(columns=columns)
-    elif len(frames) == 1:
-        out = frames[0]
-    elif keys:
-        out = pd.concat(frames, ignore_index=True).groupby(
-            keys, as_index=False, sort=False)["enquiries"].sum()
+def _combine(parts: list[Rows], keys: list[str]) -> pd.DataFrame:
+    """One frame of keys + enquiries, summing rows of equal keys across the parts."""
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        merged = parts[0]
     else:
-        out = pd.DataFrame({"enquiries": [sum(int(f["enquiries"].sum()) for f in frames)]})
-    out = out[columns].astype({"enquiries": "int64"})
-    for c in ("t", "days"):
-        if c in out.columns:
-            out[c] = out[c].astype("int64")
-    return out.rename(columns={"t": grain}) if grain else out
+        acc: dict[tuple[Any, ...], int] = {}
+        for part in parts:
+            for *k, n in part:
+                acc[tuple(k)] = acc.get(tuple(k), 0) + n
+        merged = [(*k, n) for k, n in acc.items()]
+    cols = list(zip(*merged, strict=True)) if merged else [()] * (len(keys) + 1)
+    data: dict[str, Any] = {}
+    for name, values in zip([*keys, "enquiries"], cols, strict=True):
+        is_int = name in ("enquiries", "days", "year", "month", "quarter")
+        data[name] = pd.array([int(v) for v in values] if is_int else list(values),
+                              dtype="int64" if is_int else object)
+    return pd.DataFrame(data)
 
 
 def counts(conn: Connection, *, by: Sequence[str] = (), time: str | None = None,

@@ -5,6 +5,10 @@ Every function takes the same filters: the global year range and sectors (the en
 (organisation type) and countries. Empty sequences mean "no restriction". SQL does all the
 counting (the table holds millions of rows); pandas only reshapes the small results.
 Nothing matching gives an empty frame, never a frame of zeros.
+
+The counts come from the help-desk summary tables (`data_access.summaries`: a few hundred to
+a few thousand pre-counted rows, whatever the number of enquiries); the fact table is read
+only when they are not fresh or do not hold a combination of filters.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Integer, Select, case, cast, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from data_access import summaries
 from data_access.models import HelpdeskEnquiry as E
 from data_access.queries.common import (
     days_between,
@@ -51,16 +56,34 @@ def _in_years(stmt: Select, year_from: int, year_to: int, **filters: Sequence[st
     return _filtered(stmt, date_from=d0, date_to=d1, **filters)
 
 
+def _summary(conn: Connection, *, by: Sequence[str] = (), time: str | None = None,
+             date_from: dt.date, date_to: dt.date, sectors: Sequence[str],
+             desks: Sequence[str], topics: Sequence[str], requesters: Sequence[str],
+             countries: Sequence[str], days: bool = False) -> pd.DataFrame | None:
+    """The same counts from the summary tables (None: read the fact table instead)."""
+    fn = summaries.days_histogram if days else summaries.counts
+    return fn(conn, by=by, time=time, date_from=date_from, date_to=date_to,
+              filters={"sector": sectors, "desk": desks, "topic": topics,
+                       "requester": requesters, "country": countries})
+
+
 def enquiries_by_month(conn: Connection, *, year_from: int, year_to: int,
                        sectors: Sequence[str] = (), desks: Sequence[str] = (),
                        topics: Sequence[str] = (), requesters: Sequence[str] = (),
                        countries: Sequence[str] = ()) -> pd.DataFrame:
     """Enquiries received per month and desk; `month` is the first day of the month."""
-    y, m = year_of(E.received_date), _month(E.received_date)
-    stmt = _in_years(select(y, m, E.desk, func.count()), year_from, year_to, sectors=sectors,
-                     desks=desks, topics=topics, requesters=requesters, countries=countries)
-    stmt = stmt.group_by(y, m, E.desk)
-    df = frame(conn, stmt, ["year", "m", "desk", "enquiries"])
+    d0, d1 = year_bounds(year_from, year_to)
+    s = _summary(conn, by=["desk"], time="month", date_from=d0, date_to=d1, sectors=sectors,
+                 desks=desks, topics=topics, requesters=requesters, countries=countries)
+    if s is not None:
+        df = pd.DataFrame({"year": s["month"] // 100, "m": s["month"] % 100,
+                           "desk": s["desk"], "enquiries": s["enquiries"]})
+    else:
+        y, m = year_of(E.received_date), _month(E.received_date)
+        stmt = _in_years(select(y, m, E.desk, func.count()), year_from, year_to,
+                         sectors=sectors, desks=desks, topics=topics, requesters=requesters,
+                         countries=countries)
+        df = frame(conn, stmt.group_by(y, m, E.desk), ["year", "m", "desk", "enquiries"])
     df["month"] = pd.to_datetime({"year": df["year"], "month": df["m"], "day": 1}) \
         if not df.empty else pd.Series(dtype="datetime64[ns]")
     df["enquiries"] = df["enquiries"].astype("int64")
@@ -73,11 +96,15 @@ def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
                         topics: Sequence[str] = (), requesters: Sequence[str] = (),
                         countries: Sequence[str] = ()) -> pd.DataFrame:
     """Enquiries per year and topic, and each topic's share of its year."""
-    y = year_of(E.received_date)
-    stmt = _in_years(select(y, E.topic, func.count()), year_from, year_to, sectors=sectors,
-                     desks=desks, topics=topics, requesters=requesters, countries=countries)
-    stmt = stmt.group_by(y, E.topic)
-    df = frame(conn, stmt, ["year", "topic", "enquiries"])
+    d0, d1 = year_bounds(year_from, year_to)
+    df = _summary(conn, by=["topic"], time="year", date_from=d0, date_to=d1, sectors=sectors,
+                  desks=desks, topics=topics, requesters=requesters, countries=countries)
+    if df is None:
+        y = year_of(E.received_date)
+        stmt = _in_years(select(y, E.topic, func.count()), year_from, year_to,
+                         sectors=sectors, desks=desks, topics=topics, requesters=requesters,
+                         countries=countries)
+        df = frame(conn, stmt.group_by(y, E.topic), ["year", "topic", "enquiries"])
     df = df.astype({"year": "int64", "enquiries": "int64"})
     df["share"] = df["enquiries"] / df.groupby("year")["enquiries"].transform("sum")
     # biggest topics overall first, so stacks and legends keep one order across years
@@ -94,7 +121,13 @@ def _as_date(v: object) -> dt.date | None:
 
 def data_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
     """The oldest and newest received dates in the table (what the data covers)."""
-    lo, hi = conn.execute(select(func.min(E.received_date), func.max(E.received_date))).one()
+    known = summaries.span(conn)
+    if known is not None:
+        return known
+    # two subqueries: each is one step down the received-date index (min and max in one
+    # SELECT make SQLite scan the whole table)
+    lo, hi = conn.execute(select(select(func.min(E.received_date)).scalar_subquery(),
+                                 select(func.max(E.received_date)).scalar_subquery())).one()
     return _as_date(lo), _as_date(hi)
 
 
@@ -128,11 +161,19 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
     if periods is None:
         return pd.DataFrame(columns=cols)
     d0, d1, p0, p1 = periods
-    cur = func.sum(case((E.received_date >= d0, 1), else_=0))
-    prev = func.sum(case((E.received_date <= p1, 1), else_=0))
-    stmt = _filtered(select(E.topic, cur, prev), date_from=p0, date_to=d1, sectors=sectors,
-                     desks=desks, topics=topics, requesters=requesters, countries=countries)
-    df = frame(conn, stmt.group_by(E.topic), ["topic", "enquiries", "previous"])
+    f = {"sectors": sectors, "desks": desks, "topics": topics, "requesters": requesters,
+         "countries": countries}
+    now = _summary(conn, by=["topic"], date_from=d0, date_to=d1, **f)
+    before = None if now is None else _summary(conn, by=["topic"], date_from=p0,
+                                               date_to=p1, **f)
+    if now is not None and before is not None:
+        df = now.merge(before.rename(columns={"enquiries": "previous"}), on="topic",
+                       how="outer").fillna(0)
+    else:
+        cur = func.sum(case((E.received_date >= d0, 1), else_=0))
+        prev = func.sum(case((E.received_date <= p1, 1), else_=0))
+        stmt = _filtered(select(E.topic, cur, prev), date_from=p0, date_to=d1, **f)
+        df = frame(conn, stmt.group_by(E.topic), ["topic", "enquiries", "previous"])
     df = df.astype({"enquiries": "int64", "previous": "int64"})
     df = df[df["enquiries"] > 0]
     if df.empty:
@@ -151,8 +192,13 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
 def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: int,
                year_to: int, **filters: Sequence[str]) -> pd.DataFrame:
     """Enquiries and shares per value of `col` (most first)."""
-    stmt = _in_years(select(col, func.count()), year_from, year_to, **filters).group_by(col)
-    df = frame(conn, stmt, [name, "enquiries"]).astype({"enquiries": "int64"})
+    d0, d1 = year_bounds(year_from, year_to)
+    # `name` ('requester' or 'country') is also the summaries' name of the dimension
+    df = _summary(conn, by=[name], date_from=d0, date_to=d1, **filters)  # type: ignore[arg-type]
+    if df is None:
+        stmt = _in_years(select(col, func.count()), year_from, year_to, **filters)
+        df = frame(conn, stmt.group_by(col), [name, "enquiries"])
+    df = df.astype({"enquiries": "int64"})
     df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []
     return df.sort_values(["enquiries", name], ascending=[False, True], ignore_index=True)
 
@@ -216,13 +262,23 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
     thousand rows whatever the table size; the quantiles are walked from it exactly, the same
     on SQLite and PostgreSQL (neither percentile_cont nor window functions needed).
     """
-    y, m = year_of(E.received_date), _month(E.received_date)
-    sub = (m + 2) // 3 if by == "quarter" else m  # integer division on both dialects
-    days = days_between(E.answered_date, E.received_date, conn.dialect.name)
-    stmt = _in_years(select(y, sub, days, func.count()), year_from, year_to, sectors=sectors,
-                     desks=desks, topics=topics, requesters=requesters, countries=countries)
-    stmt = stmt.where(E.answered_date.is_not(None)).group_by(y, sub, days)
-    hist = frame(conn, stmt, ["year", "sub", "days", "n"])
+    d0, d1 = year_bounds(year_from, year_to)
+    grain = "quarter" if by == "quarter" else "month"
+    s = _summary(conn, time=grain, date_from=d0, date_to=d1, sectors=sectors, desks=desks,
+                 topics=topics, requesters=requesters, countries=countries, days=True)
+    if s is not None:  # 'quarter' is year * 10 + q, 'month' is year * 100 + month
+        scale = 10 if by == "quarter" else 100
+        hist = pd.DataFrame({"year": s[grain] // scale, "sub": s[grain] % scale,
+                             "days": s["days"], "n": s["enquiries"]})
+    else:
+        y, m = year_of(E.received_date), _month(E.received_date)
+        sub = (m + 2) // 3 if by == "quarter" else m  # integer division on both dialects
+        days = days_between(E.answered_date, E.received_date, conn.dialect.name)
+        stmt = _in_years(select(y, sub, days, func.count()), year_from, year_to,
+                         sectors=sectors, desks=desks, topics=topics, requesters=requesters,
+                         countries=countries)
+        stmt = stmt.where(E.answered_date.is_not(None)).group_by(y, sub, days)
+        hist = frame(conn, stmt, ["year", "sub", "days", "n"])
     cols = ["period", "period_start", "answered", "median_days", "p90_days"]
     if hist.empty:
         return pd.DataFrame(columns=cols)

@@ -1,0 +1,39 @@
+"""gunicorn settings: `gunicorn app:server` (or `-c gunicorn.conf.py app:server`).
+
+Two workers for a two-core machine; the app is built once in the master (`preload_app`), so
+the schema upgrade and the demo-data load on an empty database run once, and the workers
+share the loaded code (copy-on-write). Environment variables override the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:"
+                                       f"{os.environ.get('PORT', '8050')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# One thread per worker: page callbacks are CPU-bound Python, so more threads would only
+# queue on the GIL; waiting requests queue in the listen backlog instead.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+preload_app = True
+# An import of a large file runs inside a request (the Data page); everything else answers
+# in milliseconds.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+backlog = 512
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))  # 0: never recycle
+max_requests_jitter = 50
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def post_fork(server, worker) -> None:  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """Each worker opens its own database connections (none inherited from the master)."""
+    from data_access import db
+
+    try:
+        db.get_engine().dispose(close=False)
+    except RuntimeError:  # no engine yet (the app was not preloaded)
+        pass
