@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components.fastfig import merge_axes, merge_layout, template_json, unvalidated
+from components.fastfig import fast_figure, merge_axes, merge_layout, template_json, unvalidated
 from components.formats import FONT_FAMILY, PALETTE
 from components.i18n import t
 
@@ -72,15 +72,14 @@ def base_layout(fig: go.Figure, ctx: FigureContext, *, x_title: str = "", y_titl
 
 def empty_figure(ctx: FigureContext) -> go.Figure:
     """A figure that says plainly there is nothing to show for these filters."""
-    fig = go.Figure()
-    base_layout(fig, ctx, legend=False)
-    fig.add_annotation(text=t("No data for these filters", ctx.lang), x=0.5, y=0.5,
-                       xref="paper", yref="paper", showarrow=False,
-                       font={"size": 16, "color": "#616e7c"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(meta={"empty": True})
-    return fig
+    fig = base_layout(fast_figure(), ctx, legend=False)
+    fig._layout["annotations"].append(  # noqa: SLF001 - base_layout made the list
+        {"text": t("No data for these filters", ctx.lang), "x": 0.5, "y": 0.5,
+         "xref": "paper", "yref": "paper", "showarrow": False,
+         "font": {"size": 16, "color": "#616e7c"}})
+    merge_axes(fig, "x", {"visible": False})
+    merge_axes(fig, "y", {"visible": False})
+    return merge_layout(fig, {"meta": {"empty": True}})
 
 
 def data_table(df: pd.DataFrame, columns: Sequence[tuple[str, str]],

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout
 from components.figures_programmes import (
     bars_height,
     legend_under_title,
@@ -28,23 +29,25 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
                     unit: str = "") -> go.Figure:
     """Stacked bars per month, one colour per `stack` value, with an optional dated marker
     (a vertical line and its label) drawn when the date lies within the months shown."""
-    fig = go.Figure()
+    fig = fast_figure()
     present = list(dict.fromkeys(df[stack]))
     codes = [c for c in order if c in present] + [c for c in present if c not in order]
     for i, code in enumerate(codes):
         g = df[df[stack] == code]
         name = label(code)
         fig.add_trace(go.Bar(x=g[x], y=g[value], name=name, marker={"color": PALETTE[i]},
+                             _validate=False,
                              customdata=[code] * len(g),
                              hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,.0f}} {unit}"
                                            "<extra></extra>"))
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
-    fig.update_layout(barmode="stack", bargap=0.08)
+    merge_layout(fig, {"barmode": "stack", "bargap": 0.08})
     if df.empty:
         return tidy_footer(legend_under_title(fig, ctx), ctx)
     lo, hi = pd.Timestamp(df[x].min()), pd.Timestamp(df[x].max()) + pd.offsets.MonthEnd(0)
     # an explicit range: the marker's label must not stretch the axis past the data
-    fig.update_xaxes(type="date", range=[lo - pd.Timedelta(days=16), hi + pd.Timedelta(days=1)])
+    merge_axes(fig, "x", {"type": "date",
+                          "range": [lo - pd.Timedelta(days=16), hi + pd.Timedelta(days=1)]})
     if marker is not None:
         day, text = marker
         if lo <= pd.Timestamp(day) <= hi:
@@ -74,7 +77,7 @@ def share_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, v
     agg = (d.assign(_key=d["_code"].fillna("__other__"))
            .groupby(["_key", x], sort=False, as_index=False)[value].sum())
     agg["_share"] = agg[value] / agg.groupby(x)[value].transform("sum")
-    fig = go.Figure()
+    fig = fast_figure()
     keys = keep + (["__other__"] if (agg["_key"] == "__other__").any() else [])
     for i, key in enumerate(keys):
         g = agg[agg["_key"] == key].sort_values(x)
@@ -83,13 +86,14 @@ def share_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, v
         color = NEUTRAL if code is None else PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Bar(
             x=[str(v) for v in g[x]], y=g["_share"], name=name, marker={"color": color},
+            _validate=False,
             customdata=[[code, int(n)] for n in g[value]],
             hovertemplate=(f"{name}<br>%{{x}}: %{{y:.1%}} (%{{customdata[1]:,}} {unit})"
                            "<extra></extra>")))
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
-    fig.update_layout(barmode="stack", bargap=0.2)
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    merge_layout(fig, {"barmode": "stack", "bargap": 0.2})
+    merge_axes(fig, "x", {"type": "category"})
+    merge_axes(fig, "y", {"tickformat": ".0%", "range": [0, 1]})
     return tidy_footer(legend_under_title(fig, ctx), ctx)
 
 
@@ -118,23 +122,24 @@ def change_bars(df: pd.DataFrame, ctx: FigureContext, *, category: str, value: s
             texts.append(fmt_signed(pct, 1 if 0 < abs(pct) < 0.5 else 0, "%"))
             colors.append(POSITIVE if ch > 0 else NEGATIVE if ch < 0 else NEUTRAL)
     cd = [[c, int(p), t] for c, p, t in zip(d[category], d[previous], texts, strict=True)]
-    fig = go.Figure(go.Bar(
+    fig = fast_figure([go.Bar(
         y=cats, x=d[value], orientation="h", customdata=cd, marker={"color": PALETTE[0]},
+        _validate=False,
         text=texts, textposition="outside", textfont={"color": colors, "size": 12},
         cliponaxis=False,
         hovertemplate=(f"<b>%{{y}}</b><br>%{{x:,.0f}} {unit}<br>{previous_word}: "
                        f"%{{customdata[1]:,}}<br>{change_word}: %{{customdata[2]}}"
-                       "<extra></extra>")))
+                       "<extra></extra>"))])
     if note:
         sub = f"{ctx.subtitle}<br>{note}" if ctx.subtitle else note
         ctx = dataclasses.replace(ctx, subtitle=sub)
     base_layout(fig, ctx, x_title=value_title, legend=False)
     if note:  # more title lines
-        fig.update_layout(margin={"t": 78 + 15 * (note.count("<br>") + 1)})
+        merge_layout(fig, {"margin": {"t": 78 + 15 * (note.count("<br>") + 1)}})
     top = float(d[value].max()) if len(d) else 1.0
     # room on the right for the change labels
-    fig.update_xaxes(range=[0, top * 1.22], nticks=5)
-    fig.update_layout(height=bars_height(cats, ctx, base=250))
+    merge_axes(fig, "x", {"range": [0, top * 1.22], "nticks": 5})
+    merge_layout(fig, {"height": bars_height(cats, ctx, base=250)})
     return tidy_footer(fig, ctx)
 
 
@@ -143,16 +148,16 @@ def percentile_lines(df: pd.DataFrame, ctx: FigureContext, *, x: str, period: st
                      x_title: str, y_title: str, unit: str = "") -> go.Figure:
     """One line per (column, name) over `x` (e.g. median and 90th-percentile days), with the
     period label and the number of observations behind each point in the hover."""
-    fig = go.Figure()
+    fig = fast_figure()
     dashes = ("solid", "dash", "dot")
     for i, (col, name) in enumerate(lines):
         fig.add_trace(go.Scatter(
-            x=df[x], y=df[col], name=name, mode="lines+markers",
+            x=df[x], y=df[col], name=name, mode="lines+markers", _validate=False,
             line={"color": PALETTE[i], "width": 2.5, "dash": dashes[i % len(dashes)]},
             marker={"size": 5}, customdata=list(zip(df[period], df[count], strict=True)),
             hovertemplate=(f"{name}<br>%{{customdata[0]}}: %{{y:,.0f}} {unit} "
                            f"(%{{customdata[1]:,}} {count_word})<extra></extra>")))
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
-    fig.update_xaxes(type="date")
-    fig.update_yaxes(rangemode="tozero")
+    merge_axes(fig, "x", {"type": "date"})
+    merge_axes(fig, "y", {"rangemode": "tozero"})
     return tidy_footer(legend_under_title(fig, ctx), ctx)

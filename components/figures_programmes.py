@@ -5,6 +5,7 @@ Category codes go into customdata (first item) so a click can filter the page by
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from collections.abc import Callable, Sequence
 
@@ -13,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.charts import FigureContext, base_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout
 from components.formats import PALETTE
 
 TITLE_BLOCK_PX = 58  # title + subtitle lines at the top of every figure (see base_layout)
@@ -42,9 +44,9 @@ def tidy_footer(fig: go.Figure, ctx: FigureContext) -> go.Figure:
     right edge: with long category labels or at phone width the two overlap. Stacked at the
     right, they never do.
     """
-    # Rewritten as plain dicts: base_layout switches plotly's validation off, and then
-    # attribute edits on `fig.layout.annotations[i]` do not reach the serialised figure.
-    anns = [dict(a) for a in fig.to_plotly_json()["layout"].get("annotations", ())]
+    # Edited as the plain dicts the figure holds (base_layout switched plotly's validation
+    # off); read without to_plotly_json's deep copy of the whole figure.
+    anns = [dict(a) for a in fig._layout.get("annotations", ())]  # noqa: SLF001
     for a in anns:
         if a.get("yshift") != FOOTER_SOURCE_SHIFT:
             continue
@@ -53,10 +55,9 @@ def tidy_footer(fig: go.Figure, ctx: FigureContext) -> go.Figure:
         elif ctx.source and a.get("text") == ctx.source:
             a.update(text=ctx.source.replace(" · ", "<br>", 1), x=1, xanchor="right",
                      align="right")
-    fig.update_layout(annotations=anns)
-    margin_b = fig.layout.margin.b or 90
-    fig.update_layout(margin={"b": margin_b + (40 if ctx.demo else 14)})
-    return fig
+    merge_layout(fig, {"annotations": anns})
+    margin_b = fig._layout.get("margin", {}).get("b") or 90  # noqa: SLF001
+    return merge_layout(fig, {"margin": {"b": margin_b + (40 if ctx.demo else 14)}})
 
 
 def legend_under_title(fig: go.Figure, ctx: FigureContext) -> go.Figure:
@@ -66,12 +67,11 @@ def legend_under_title(fig: go.Figure, ctx: FigureContext) -> go.Figure:
     onto several rows (long names, phone widths) climbs over the subtitle. Anchored to the
     container instead, Plotly's automatic margins push the plot down by the legend's height.
     """
-    height = fig.layout.height or ctx.height
-    fig.update_layout(legend={"orientation": "h", "yref": "container", "xref": "container",
-                              "x": 0.01, "xanchor": "left", "y": 1 - TITLE_BLOCK_PX / height,
-                              "yanchor": "top", "traceorder": "normal",
-                              "font": {"size": 11}})
-    return fig
+    height = fig._layout.get("height") or ctx.height  # noqa: SLF001
+    return merge_layout(fig, {"legend": {
+        "orientation": "h", "yref": "container", "xref": "container", "x": 0.01,
+        "xanchor": "left", "y": 1 - TITLE_BLOCK_PX / height, "yanchor": "top",
+        "traceorder": "normal", "font": {"size": 11}}})
 
 
 def selection_by_year(df: pd.DataFrame, ctx: FigureContext, *, names: Sequence[str],
@@ -79,29 +79,36 @@ def selection_by_year(df: pd.DataFrame, ctx: FigureContext, *, names: Sequence[s
                       of_word: str = "of") -> go.Figure:
     """Applications, shortlisted and selected as grouped bars per cycle year, with the
     selection rate (selected ÷ applications) as a line on a second y axis."""
-    fig = go.Figure()
+    fig = fast_figure()
     years = [str(y) for y in df["year"]]
     for i, (col, name) in enumerate(zip(("applications", "shortlisted", "selected"), names,
                                         strict=True)):
         fig.add_trace(go.Bar(x=years, y=df[col], name=name, marker={"color": PALETTE[i]},
+                             _validate=False,
                              hovertemplate=f"{name}<br>%{{x}}: %{{y:,.0f}}<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=years, y=df["selection_rate"], name=rate_name, yaxis="y2", mode="lines+markers",
+        _validate=False,
         line={"color": PALETTE[5], "width": 2.5}, marker={"size": 7},
         customdata=list(zip(df["selected"], df["applications"], strict=True)),
         hovertemplate=(f"{rate_name}<br>%{{x}}: %{{y:.1%}} (%{{customdata[0]:,}} {of_word} "
                        "%{customdata[1]:,})<extra></extra>")))
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
-    fig.update_layout(barmode="group", bargap=0.18, margin={"r": 64})
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(rangemode="tozero")
+    merge_layout(fig, {"barmode": "group", "bargap": 0.18, "margin": {"r": 64}})
+    merge_axes(fig, "x", {"type": "category"})
+    merge_axes(fig, "y", {"rangemode": "tozero"})
     top = float(df["selection_rate"].max()) if df["selection_rate"].notna().any() else 0.0
-    fig.update_layout(yaxis2={
+    merge_layout(fig, {"yaxis2": {
         "title": {"text": rate_title}, "overlaying": "y", "side": "right", "showgrid": False,
         "tickformat": ".0%", "rangemode": "tozero", "automargin": True,
         # head-room above the highest rate so the line does not sit on the legend
-        "range": [0, max(top * 1.15, 0.01)]})
+        "range": [0, max(top * 1.15, 0.01)]}})
     return tidy_footer(legend_under_title(fig, ctx), ctx)
+
+
+_PANELS = {k: v for k, v in make_subplots(
+    rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
+    column_widths=[0.55, 0.45]).to_plotly_json()["layout"].items() if k != "template"}
 
 
 def applicants_and_selected(df: pd.DataFrame, ctx: FigureContext, *, category: str,
@@ -124,19 +131,21 @@ def applicants_and_selected(df: pd.DataFrame, ctx: FigureContext, *, category: s
     hover = ("<b>%{y}</b><br>" + names[0] + ": %{customdata[1]:,}<br>"
              + names[1] + ": %{customdata[2]:,} (%{customdata[3]:.1%} "
              + rate_word + ")<extra></extra>")
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
-                        column_widths=[0.55, 0.45])
-    fig.add_trace(go.Bar(y=cats, x=d["applications"], orientation="h", customdata=cd,
-                         name=names[0], marker={"color": PALETTE[0]},
-                         hovertemplate=hover), row=1, col=1)
-    fig.add_trace(go.Bar(y=cats, x=d["selected"], orientation="h", customdata=cd,
-                         name=names[1], marker={"color": PALETTE[2]},
-                         hovertemplate=hover), row=1, col=2)
+    # the two panels as make_subplots(rows=1, cols=2, shared_yaxes=True, ...) lays them out
+    # (_PANELS), without building a subplot figure for every request
+    fig = fast_figure([
+        go.Bar(y=cats, x=d["applications"], orientation="h", customdata=cd, name=names[0],
+               marker={"color": PALETTE[0]}, hovertemplate=hover, xaxis="x", yaxis="y",
+               _validate=False),
+        go.Bar(y=cats, x=d["selected"], orientation="h", customdata=cd, name=names[1],
+               marker={"color": PALETTE[2]}, hovertemplate=hover, xaxis="x2", yaxis="y2",
+               _validate=False)], copy.deepcopy(_PANELS))
     base_layout(fig, ctx, legend=False)
     # two-line axis titles and few ticks: side by side, each panel is narrow on a phone
-    fig.update_xaxes(title_text=wrap_label(axis_titles[0], 12), row=1, col=1)
-    fig.update_xaxes(title_text=wrap_label(axis_titles[1], 12), row=1, col=2)
+    merge_layout(fig, {"xaxis": {"title": {"text": wrap_label(axis_titles[0], 12)}},
+                       "xaxis2": {"title": {"text": wrap_label(axis_titles[1], 12)}}})
     # short SI ticks (2k) stay horizontal; rotated ones would run into the source line
-    fig.update_xaxes(rangemode="tozero", nticks=4, tickformat="~s", tickangle=0)
-    fig.update_layout(height=bars_height(cats, ctx), bargap=0.25)
+    merge_axes(fig, "x", {"rangemode": "tozero", "nticks": 4, "tickformat": "~s",
+                          "tickangle": 0})
+    merge_layout(fig, {"height": bars_height(cats, ctx), "bargap": 0.25})
     return tidy_footer(fig, ctx)

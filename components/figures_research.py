@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout
 from components.formats import PALETTE
 from components.i18n import t
 
@@ -41,15 +42,15 @@ def _t(lang: str) -> Callable[[str], str]:
 def per_year(df: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     """Japanese participations, distinct organisations and projects per start year (lines)."""
     tr = _t(ctx.lang)
-    fig = go.Figure()
+    fig = fast_figure()
     for i, (col, name) in enumerate(COUNTS):
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scatter(_validate=False,
             x=df["year"], y=df[col], name=tr(name), mode="lines+markers",
             line={"color": PALETTE[i], "width": 2.5}, marker={"size": 6},
             hovertemplate=f"{tr(name)}<br>%{{x}}: %{{y:,.0f}}<extra></extra>"))
     base_layout(fig, ctx, x_title=tr("Year of project start"), y_title=tr("Number"))
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(dtick=1)
+    merge_axes(fig, "y", {"rangemode": "tozero"})
+    merge_axes(fig, "x", {"dtick": 1})
     return fig
 
 
@@ -59,19 +60,19 @@ def framework_comparison(df: pd.DataFrame, ctx: FigureContext, *,
     tr = _t(ctx.lang)
     names = [framework_label(f) for f in df["framework"]]
     codes = list(df["framework"])
-    fig = go.Figure()
+    fig = fast_figure()
     for i, (col, name) in enumerate(COUNTS):
         cd = [[c, e] for c, e in zip(codes, df["ec_contribution"], strict=True)]
-        fig.add_trace(go.Bar(
+        fig.add_trace(go.Bar(_validate=False,
             x=names, y=df[col], name=tr(name), marker={"color": PALETTE[i]}, customdata=cd,
             text=df[col], textposition="outside", cliponaxis=False,
             hovertemplate=(f"%{{x}}<br>{tr(name)}: %{{y:,.0f}}<br>"
                            f"{tr('EU contribution')}: €%{{customdata[1]:,.0f}}<extra></extra>")))
     base_layout(fig, ctx, x_title=tr("Framework programme"), y_title=tr("Number"))
-    fig.update_layout(barmode="group")
+    merge_layout(fig, {"barmode": "group"})
     # headroom for the value labels above the bars (below the legend)
     top = max([float(df[c].max()) for c, _ in COUNTS if len(df)] + [1.0])
-    fig.update_yaxes(range=[0, top * 1.18])
+    merge_axes(fig, "y", {"range": [0, top * 1.18]})
     return fig
 
 
@@ -79,11 +80,11 @@ def contribution_per_year(df: pd.DataFrame, ctx: FigureContext, *,
                           framework_label: Label = _ident) -> go.Figure:
     """EU contribution to Japanese participants per start year, stacked by framework."""
     tr = _t(ctx.lang)
-    fig = go.Figure()
+    fig = fast_figure()
     for i, (fw, g) in enumerate(df.groupby("framework", sort=True)):
         name = framework_label(fw)
         cd = [[fw, f, p] for f, p in zip(g["funded"], g["participations"], strict=True)]
-        fig.add_trace(go.Bar(
+        fig.add_trace(go.Bar(_validate=False,
             x=g["year"], y=g["ec_contribution"], name=name, customdata=cd,
             marker={"color": PALETTE[i % len(PALETTE)]},
             hovertemplate=(f"{name}<br>%{{x}}: €%{{y:,.0f}}<br>"
@@ -91,9 +92,9 @@ def contribution_per_year(df: pd.DataFrame, ctx: FigureContext, *,
                            "%{customdata[2]:,.0f}<extra></extra>")))
     base_layout(fig, ctx, x_title=tr("Year of project start"),
                 y_title=tr("EU contribution (EUR)"))
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(tickprefix="€", rangemode="tozero")
-    fig.update_xaxes(dtick=1)
+    merge_layout(fig, {"barmode": "stack"})
+    merge_axes(fig, "y", {"tickprefix": "€", "rangemode": "tozero"})
+    merge_axes(fig, "x", {"dtick": 1})
     return fig
 
 
@@ -108,14 +109,13 @@ def breakdown(df: pd.DataFrame, ctx: FigureContext, *, category: str, label: Lab
     row_px = 32 if any("<br>" in c for c in cats) else 24
     cd = [[c, o, p, e] for c, o, p, e in zip(d[category], d["organisations"], d["projects"],
                                               d["ec_contribution"], strict=True)]
-    fig = go.Figure(go.Bar(
+    fig = fast_figure([go.Bar(_validate=False,
         y=cats, x=d["participations"], orientation="h", customdata=cd,
         marker={"color": PALETTE[color_index % len(PALETTE)]},
         hovertemplate=(f"%{{y}}<br>{tr('Participations')}: %{{x:,.0f}}<br>"
                        f"{tr('Organisations')}: %{{customdata[1]:,.0f}} · "
                        f"{tr('Projects')}: %{{customdata[2]:,.0f}}<br>"
-                       f"{tr('EU contribution')}: €%{{customdata[3]:,.0f}}<extra></extra>")))
+                       f"{tr('EU contribution')}: €%{{customdata[3]:,.0f}}<extra></extra>"))])
     base_layout(fig, ctx, x_title=tr("Participations (number)"),
                 y_title=category_title, legend=False)
-    fig.update_layout(height=max(ctx.height, 120 + row_px * len(cats)))
-    return fig
+    return merge_layout(fig, {"height": max(ctx.height, 120 + row_px * len(cats))})

@@ -280,3 +280,16 @@ class HelpdeskDailyDaysSummary(Base):
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
     enquiries: Mapped[int] = mapped_column(Integer)
     __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order
+
+
+class TechOfferSummary(Base):
+    """Technology offers and requests published, and withdrawn, per year, kind and sector
+    (`event` is 'published' or 'withdrawn'; `year` is the year of that event)."""
+
+    __tablename__ = "tech_offer_summary"
+    event: Mapped[str] = mapped_column(String(9), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offers: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order

@@ -72,6 +72,8 @@ from data_access.models import HelpdeskDaysSummary as HD
 from data_access.models import HelpdeskEnquiry as E
 from data_access.models import HelpdeskSummary as HS
 from data_access.models import Meta
+from data_access.models import TechOffer as O
+from data_access.models import TechOfferSummary as OS
 
 # Dimension name -> column name (the same in the fact table and the summaries).
 DIMS: dict[str, str] = {"desk": "desk", "topic": "topic", "sector": "sector_code",
@@ -194,6 +196,7 @@ class Status:
     """What the last rebuild wrote: per-cuboid sizes, data span, months with daily rows."""
 
     max_id: int | None
+    offer_max_id: int | None
     first: dt.date | None
     last: dt.date | None
     count_rows: tuple[int, ...]
@@ -204,7 +207,8 @@ class Status:
     def to_json(self) -> str:
         """The meta-table form."""
         return json.dumps({
-            "max_id": self.max_id, "first": self.first and self.first.isoformat(),
+            "max_id": self.max_id, "offer_max_id": self.offer_max_id,
+            "first": self.first and self.first.isoformat(),
             "last": self.last and self.last.isoformat(), "count_rows": self.count_rows,
             "days_rows": self.days_rows, "daily_months": sorted(self.daily_months),
             "seconds": self.seconds, "cuboids": _definition()})
@@ -213,13 +217,14 @@ class Status:
     def from_json(cls, raw: str) -> Status | None:
         """Parse the meta value; None when it describes other cuboids (an older build)."""
         s = json.loads(raw)
-        if s.get("cuboids") != _definition():
+        if s.get("cuboids") != _definition() or "offer_max_id" not in s:
             return None
 
         def day(v: str | None) -> dt.date | None:
             return dt.date.fromisoformat(v) if v else None
 
-        return cls(s["max_id"], day(s["first"]), day(s["last"]), tuple(s["count_rows"]),
+        return cls(s["max_id"], s["offer_max_id"], day(s["first"]), day(s["last"]),
+                   tuple(s["count_rows"]),
                    tuple(s["days_rows"]), frozenset(s["daily_months"]), s["seconds"])
 
 
@@ -229,12 +234,15 @@ def _definition() -> list[Any]:
 
 def status(conn: Connection) -> Status | None:
     """The summaries' status when they match the fact table, else None (read the facts)."""
-    row = conn.execute(select(Meta.value, select(func.max(E.id)).scalar_subquery())
+    row = conn.execute(select(Meta.value, select(func.max(E.id)).scalar_subquery(),
+                              select(func.max(O.id)).scalar_subquery())
                        .where(Meta.key == META_KEY)).one_or_none()
     if row is None:
         return None
     st = Status.from_json(row[0])
-    return None if st is None or row[1] != st.max_id else st
+    if st is None or row[1] != st.max_id or row[2] != st.offer_max_id:
+        return None
+    return st
 
 
 def span(conn: Connection) -> tuple[dt.date | None, dt.date | None] | None:
@@ -333,6 +341,49 @@ def _parent(built: Sequence[_Built], child: Cuboid) -> _Built:
     return min((b for b in built if _derivable(b.cuboid, child)), key=lambda b: b.rows)
 
 
+def year_of_date(col: ColumnElement, dialect: str) -> ColumnElement[int]:
+    """The year of a date column as an integer (a substring on SQLite's ISO text dates)."""
+    if dialect == "sqlite":
+        return cast(func.substr(col, 1, 4), Integer)
+    return cast(func.extract("year", col), Integer)
+
+
+def _offer_events(conn: Connection) -> None:
+    """Technology offers published and withdrawn per year, kind and sector (a few hundred
+    rows: the offer charts read these instead of scanning every offer)."""
+    for event, col, where in (("published", O.published_date, None),
+                              ("withdrawn", O.withdrawn_date, O.withdrawn_date.is_not(None))):
+        y = year_of_date(col, conn.dialect.name)
+        stmt = select(literal(event), O.kind, O.sector_code, y, func.count())
+        if where is not None:
+            stmt = stmt.where(where)
+        conn.execute(insert(OS).from_select(["event", "kind", "sector_code", "year", "offers"],
+                                            stmt.group_by(O.kind, O.sector_code, y)))
+
+
+def offer_events(conn: Connection, *, event: str, year_from: int | None = None,
+                 year_to: int | None = None, sectors: Sequence[str] = (),
+                 kinds: Sequence[str] = ()) -> pd.DataFrame | None:
+    """Offers published (or withdrawn) per year and kind, within [year_from, year_to] and the
+    given sectors and kinds (empty: all): columns year, kind, offers. None when the
+    summaries are not fresh (the caller reads the offers themselves)."""
+    if status(conn) is None:
+        return None
+    stmt = select(OS.year, OS.kind, func.sum(OS.offers)).where(OS.event == event)
+    if year_from is not None:
+        stmt = stmt.where(OS.year >= year_from)
+    if year_to is not None:
+        stmt = stmt.where(OS.year <= year_to)
+    if sectors:
+        stmt = stmt.where(OS.sector_code.in_(list(sectors)))
+    if kinds:
+        stmt = stmt.where(OS.kind.in_(list(kinds)))
+    rows = _rows(conn, stmt.group_by(OS.year, OS.kind).order_by(OS.kind, OS.year))
+    return pd.DataFrame({"year": pd.array([int(r[0]) for r in rows], dtype="int64"),
+                         "kind": pd.array([r[1] for r in rows], dtype=object),
+                         "offers": pd.array([int(r[2]) for r in rows], dtype="int64")})
+
+
 def candidate_months(first: dt.date | None, last: dt.date | None,
                      today: dt.date) -> set[int]:
     """Months (ym) where a compared period can start or end mid-month: where the top-topics
@@ -358,8 +409,9 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     t0 = time.perf_counter()
     dialect = conn.dialect.name
     _tune(conn)
-    for model in (HS, HD, DS, DDS):
+    for model in (HS, HD, DS, DDS, OS):
         conn.execute(delete(model))
+    _offer_events(conn)
     m = ym_of(E.received_date, dialect)
     days = days_to_answer(dialect)
     stages: list[Table] = []
@@ -419,11 +471,12 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
             .where(in_month, E.answered_date.is_not(None))
             .group_by(E.received_date, E.sector_code, days)))
     max_id = conn.execute(select(func.max(E.id))).scalar()
+    offer_max_id = conn.execute(select(func.max(O.id))).scalar()
     if dialect == "postgresql":  # fresh statistics, so the planner reads by the keys
-        for model in (HS, HD, DS, DDS):
+        for model in (HS, HD, DS, DDS, OS):
             conn.execute(text(f"ANALYZE {model.__tablename__}"))
-    st = Status(max_id, first, last, tuple(count_rows), tuple(days_rows), frozenset(months),
-                round(time.perf_counter() - t0, 3))
+    st = Status(max_id, offer_max_id, first, last, tuple(count_rows), tuple(days_rows),
+                frozenset(months), round(time.perf_counter() - t0, 3))
     conn.execute(delete(Meta).where(Meta.key == META_KEY))
     conn.execute(insert(Meta).values(key=META_KEY, value=st.to_json()))
     return st

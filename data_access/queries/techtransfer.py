@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from data_access import summaries
 from data_access.models import TechDeal as D
 from data_access.models import TechOffer as O
 from data_access.queries.common import frame, where_in, where_sectors, year_bounds, year_of
@@ -39,6 +40,10 @@ def offers_requests_by_year(conn: Connection, *, year_from: int, year_to: int,
                             sectors: Sequence[str] = (),
                             kinds: Sequence[str] = ()) -> pd.DataFrame:
     """New technology offers and requests published per year (columns year, kind, new)."""
+    pre = summaries.offer_events(conn, event="published", year_from=year_from,
+                                 year_to=year_to, sectors=sectors, kinds=kinds)
+    if pre is not None:  # pre-counted per year (data_access.summaries)
+        return pre.rename(columns={"offers": "new"})[["year", "kind", "new"]]
     d0, d1 = year_bounds(year_from, year_to)
     y = year_of(O.published_date)
     stmt = _offers(select(y, O.kind, func.count()).where(O.published_date.between(d0, d1)),
@@ -59,30 +64,42 @@ def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
     """
     _, d1 = year_bounds(year_from, year_to)
     # Two small histograms (publications and withdrawals per year) rather than a row per
-    # offer: the stock at a year end is published-so-far minus withdrawn-so-far.
-    yp = year_of(O.published_date)
-    pub = frame(conn, _offers(select(yp, O.kind, func.count())
-                              .where(O.published_date <= d1), sectors=sectors, kinds=kinds)
-                .group_by(yp, O.kind), ["year", "kind", "n"])
-    yw = year_of(O.withdrawn_date)
-    wd = frame(conn, _offers(select(yw, O.kind, func.count())
-                             .where(O.published_date <= d1, O.withdrawn_date.is_not(None),
-                                    O.withdrawn_date <= d1), sectors=sectors, kinds=kinds)
-               .group_by(yw, O.kind), ["year", "kind", "n"])
+    # offer: the stock at a year end is published-so-far minus withdrawn-so-far. Both are
+    # pre-counted (data_access.summaries); the offers are read only when those are stale.
+    pub = summaries.offer_events(conn, event="published", year_to=year_to, sectors=sectors,
+                                 kinds=kinds)
+    wd = summaries.offer_events(conn, event="withdrawn", year_to=year_to, sectors=sectors,
+                                kinds=kinds)
+    if pub is not None and wd is not None:
+        pub, wd = (f.rename(columns={"offers": "n"}) for f in (pub, wd))
+    else:
+        yp = year_of(O.published_date)
+        pub = frame(conn, _offers(select(yp, O.kind, func.count())
+                                  .where(O.published_date <= d1), sectors=sectors,
+                                  kinds=kinds).group_by(yp, O.kind), ["year", "kind", "n"])
+        yw = year_of(O.withdrawn_date)
+        wd = frame(conn, _offers(select(yw, O.kind, func.count())
+                                 .where(O.published_date <= d1, O.withdrawn_date.is_not(None),
+                                        O.withdrawn_date <= d1), sectors=sectors, kinds=kinds)
+                   .group_by(yw, O.kind), ["year", "kind", "n"])
     cols = ["year", "kind", "published", "withdrawn", "stock"]
     if pub.empty:
         return pd.DataFrame(columns=cols)
     last = int(max(pub["year"].max(), wd["year"].max() if not wd.empty else 0))
     out = []
     for kind in sorted(pub["kind"].unique()):
-        p = pub[pub.kind == kind].groupby("year")["n"].sum()
-        w = wd[wd.kind == kind].groupby("year")["n"].sum()
-        first = int(p.index.min())
-        years = range(max(year_from, first), min(year_to, last) + 1)
-        for year in years:
-            published_to = int(p[p.index <= year].sum())
-            withdrawn_to = int(w[w.index <= year].sum())
-            out.append((year, kind, int(p.get(year, 0)), int(w.get(year, 0)),
+        # plain dicts and running sums: a pandas filter per year costs more than the query
+        p = {int(y): int(n) for y, n in
+             pub[pub.kind == kind].groupby("year")["n"].sum().items()}
+        w = {int(y): int(n) for y, n in
+             wd[wd.kind == kind].groupby("year")["n"].sum().items()}
+        start = max(year_from, min(p))
+        published_to = sum(n for y, n in p.items() if y < start)
+        withdrawn_to = sum(n for y, n in w.items() if y < start)
+        for year in range(start, min(year_to, last) + 1):
+            published_to += p.get(year, 0)
+            withdrawn_to += w.get(year, 0)
+            out.append((year, kind, p.get(year, 0), w.get(year, 0),
                         published_to - withdrawn_to))
     return pd.DataFrame(out, columns=cols)
 
