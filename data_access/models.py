@@ -242,8 +242,8 @@ class HelpdeskSummary(Base):
 
 
 class HelpdeskDaysSummary(Base):
-    """Answered enquiries per month and cuboid cell, with their days to answer as a JSON
-    histogram `[[days, enquiries], ...]` (one row per cell and month, not per day value)."""
+    """Answered enquiries per month and cuboid cell, with their days to answer as a histogram
+    in text, 'days count days count ...' (one row per cell and month, not per day value)."""
 
     __tablename__ = "helpdesk_days_summary"
     cuboid: Mapped[int] = mapped_column(SmallInteger, primary_key=True)

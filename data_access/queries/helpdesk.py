@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Integer, Select, case, cast, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -37,6 +38,12 @@ TOP_TOPICS = 10
 
 def _month(col: ColumnElement) -> ColumnElement[int]:
     return cast(extract("month", col), Integer)
+
+
+def _first_days(years: pd.Series, months: pd.Series) -> np.ndarray:
+    """First day of each (year, month) as datetime64[ns] (numpy: no per-row parsing)."""
+    m = (np.asarray(years, dtype=np.int64) - 1970) * 12 + np.asarray(months, dtype=np.int64) - 1
+    return m.astype("datetime64[M]").astype("datetime64[ns]")
 
 
 def _filtered(stmt: Select, *, date_from: dt.date, date_to: dt.date, sectors: Sequence[str],
@@ -84,8 +91,7 @@ def enquiries_by_month(conn: Connection, *, year_from: int, year_to: int,
                          sectors=sectors, desks=desks, topics=topics, requesters=requesters,
                          countries=countries)
         df = frame(conn, stmt.group_by(y, m, E.desk), ["year", "m", "desk", "enquiries"])
-    df["month"] = pd.to_datetime({"year": df["year"], "month": df["m"], "day": 1}) \
-        if not df.empty else pd.Series(dtype="datetime64[ns]")
+    df["month"] = _first_days(df["year"], df["m"])
     df["enquiries"] = df["enquiries"].astype("int64")
     return (df[["month", "desk", "enquiries"]]
             .sort_values(["desk", "month"], ignore_index=True))
@@ -235,21 +241,22 @@ def quantiles_from_histogram(hist: pd.DataFrame, key: str, value: str, count: st
     if hist.empty:
         return pd.DataFrame(columns=[key, "n", *names])
     fracs = [Fraction(q).limit_denominator(1000) for q in qs]
-    out = []
-    for k, g in hist.sort_values([key, value]).groupby(key, sort=True):
-        counts = [int(c) for c in g[count]]
-        values = list(g[value])
-        total = sum(counts)
-        row: list[object] = [k, total]
-        for f in fracs:
-            cum = 0
-            for v, c in zip(values, counts, strict=True):
-                cum += c
-                if cum * f.denominator >= f.numerator * total:
-                    row.append(float(v))
-                    break
-        out.append(row)
-    return pd.DataFrame(out, columns=[key, "n", *names])
+    # Vectorised (numpy): one running total over all keys; per key, the first row whose
+    # running total within the key reaches ceil(q * total), found by a binary search.
+    h = hist.sort_values([key, value])
+    keys = h[key].to_numpy()
+    values = h[value].to_numpy()
+    cum = np.cumsum(h[count].to_numpy(dtype=np.int64))
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)] - 1
+    before = np.r_[0, cum[:-1]][starts]
+    totals = cum[ends] - before
+    out: dict[str, object] = {key: keys[starts], "n": totals}
+    for f, name in zip(fracs, names, strict=True):
+        need = np.maximum(-(-f.numerator * totals // f.denominator), 1)  # exact ceil
+        idx = np.clip(np.searchsorted(cum, before + need, side="left"), starts, ends)
+        out[name] = values[idx].astype(float)
+    return pd.DataFrame(out)
 
 
 def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
@@ -286,7 +293,7 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
     q = quantiles_from_histogram(hist, "key", "days", "n", (0.5, 0.9))
     year, sub_n = q["key"] // 100, q["key"] % 100
     first_month = (sub_n - 1) * 3 + 1 if by == "quarter" else sub_n
-    q["period_start"] = pd.to_datetime({"year": year, "month": first_month, "day": 1})
+    q["period_start"] = _first_days(year, first_month)
     q["period"] = (year.astype(str) + "-Q" + sub_n.astype(str) if by == "quarter"
                    else year.astype(str) + "-" + sub_n.map("{:02d}".format))
     q = q.rename(columns={"n": "answered", "q50": "median_days", "q90": "p90_days"})
