@@ -609,7 +609,8 @@ Rows = list[tuple[Any, ...]]  # (*keys, enquiries)
 
 
 def _rows(conn: Connection, stmt: Select) -> Rows:
-    return [tuple(r) for r in conn.execute(stmt) if r[-1] is not None]
+    # (an ungrouped count over no rows is one row of 0: no rows, as from the summaries)
+    return [tuple(r) for r in conn.execute(stmt) if r[-1]]
 
 
 def _select_part(src: Any, dims: frozenset[str] | None, tcol: ColumnElement | None,

@@ -1,0 +1,276 @@
+"""Summary tables agree with counts taken from the raw rows, on SQLite and PostgreSQL.
+
+Random filter combinations (seeded, so a failure can be replayed) over every grouping the
+pages use: month, quarter and year, partial months at both ends of a period, and every
+dimension as a filter, one at a time and together (including combinations no cuboid holds,
+where the summaries must say "read the fact table" rather than answer wrongly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pytest
+from sqlalchemy import select, text
+
+from data_access import summaries
+from data_access.bulk import bulk_insert
+from data_access.db import bump_data_version
+from data_access.demo import ENQUIRY_COLUMNS, _after_load
+from data_access.models import Base, HelpdeskEnquiry, HelpdeskSummary, Meta
+from data_access.queries import helpdesk as hq
+from data_access.queries import techtransfer as tq
+from tests.conftest import DEMO_UNTIL
+
+DIM_COLS = {"desk": "desk", "topic": "topic", "sector": "sector_code",
+            "requester": "requester_type", "country": "country_code"}
+
+
+@pytest.fixture(scope="module")
+def raw(demo_engine) -> pd.DataFrame:  # noqa: ANN001
+    """The demo enquiries, read once per backend."""
+    d = pd.read_sql(text("SELECT desk, topic, received_date, answered_date, sector_code, "
+                         "requester_type, country_code FROM helpdesk_enquiry"), demo_engine)
+    d["received_date"] = pd.to_datetime(d.received_date)
+    d["answered_date"] = pd.to_datetime(d.answered_date)
+    return d
+
+
+def _random_case(rng: random.Random, raw: pd.DataFrame) -> dict:
+    """A period (often cut mid-month), a grouping and a few filters drawn from the data."""
+    y0 = rng.randint(2014, 2026)
+    y1 = rng.randint(y0, 2026)
+    d0, d1 = dt.date(y0, 1, 1), dt.date(y1, 12, 31)
+    if rng.random() < 0.5:  # cut inside months at either end
+        d0 = dt.date(y0, rng.randint(1, 12), rng.randint(2, 28))
+        d1 = dt.date(y1, rng.randint(1, 12), rng.randint(1, 27))
+        d0, d1 = min(d0, d1), max(d0, d1)
+    by = rng.sample(sorted(DIM_COLS), rng.choice([0, 0, 1, 1, 2]))
+    time_grain = rng.choice([None, "year", "quarter", "month"])
+    filters = {}
+    for dim in rng.sample(sorted(DIM_COLS), rng.choice([0, 1, 1, 2, 3])):
+        values = sorted(raw[DIM_COLS[dim]].unique())
+        filters[dim] = rng.sample(values, min(len(values), rng.choice([1, 1, 2])))
+    return {"d0": d0, "d1": d1, "by": by, "time": time_grain, "filters": filters}
+
+
+def _expected(raw: pd.DataFrame, case: dict, *, days: bool) -> pd.DataFrame:
+    d = raw[(raw.received_date.dt.date >= case["d0"]) & (raw.received_date.dt.date <= case["d1"])]
+    for dim, values in case["filters"].items():
+        d = d[d[DIM_COLS[dim]].isin(values)]
+    keys = []
+    d = d.assign(**{dim: d[DIM_COLS[dim]] for dim in case["by"]})
+    if case["time"]:
+        r = d.received_date
+        t = {"year": r.dt.year, "quarter": r.dt.year * 10 + (r.dt.month + 2) // 3,
+             "month": r.dt.year * 100 + r.dt.month}[case["time"]]
+        d = d.assign(**{case["time"]: t})
+        keys.append(case["time"])
+    keys += case["by"]
+    if days:
+        d = d[d.answered_date.notna()]
+        d = d.assign(days=(d.answered_date - d.received_date).dt.days)
+        keys.append("days")
+    if not keys:
+        return pd.DataFrame({"enquiries": [len(d)]}) if len(d) else pd.DataFrame(
+            columns=["enquiries"])
+    return d.groupby(keys).size().rename("enquiries").reset_index()
+
+
+def _as_dict(df: pd.DataFrame) -> dict:
+    keys = [c for c in df.columns if c != "enquiries"]
+    return {tuple(int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                  for v in row[:-1]): int(row[-1])
+            for row in df[[*keys, "enquiries"]].itertuples(index=False)}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_counts_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
+    rng = random.Random(seed)
+    for _ in range(6):
+        case = _random_case(rng, raw)
+        with demo_engine.connect() as c:
+            got = summaries.counts(c, by=case["by"], time=case["time"], date_from=case["d0"],
+                                   date_to=case["d1"], filters=case["filters"])
+        needed = set(case["by"]) | set(case["filters"])
+        held = summaries.pick(summaries.COUNT_CUBOIDS, [1] * len(summaries.COUNT_CUBOIDS),
+                              needed, years=False) is not None
+        if not held:  # a rare combination: the caller must read the fact table
+            assert got is None
+            continue
+        assert got is not None
+        assert _as_dict(got) == _as_dict(_expected(raw, case, days=False)), case
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_days_histograms_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
+    rng = random.Random(1000 + seed)
+    for _ in range(6):
+        case = _random_case(rng, raw)
+        with demo_engine.connect() as c:
+            got = summaries.days_histogram(c, by=case["by"], time=case["time"],
+                                           date_from=case["d0"], date_to=case["d1"],
+                                           filters=case["filters"])
+        if "country" in set(case["by"]) | set(case["filters"]):
+            assert got is None, "no histogram holds countries: the caller reads the facts"
+            continue
+        assert got is not None
+        assert _as_dict(got) == _as_dict(_expected(raw, case, days=True)), case
+
+
+def test_every_stored_cuboid_adds_up_to_the_fact_table(demo_engine, raw) -> None:  # noqa: ANN001
+    total = len(raw)
+    per_year = raw.received_date.dt.year.value_counts().to_dict()
+    with demo_engine.connect() as c:
+        st = summaries.status(c)
+        assert st is not None
+        for cid, cub in enumerate(summaries.COUNT_CUBOIDS):
+            if not cub.stored:
+                continue
+            rows = c.execute(select(HelpdeskSummary.ym, HelpdeskSummary.enquiries)
+                             .where(HelpdeskSummary.cuboid == cid)).all()
+            assert sum(n for _, n in rows) == total, cub
+            years: dict[int, int] = {}
+            for ym, n in rows:
+                years[ym // 100] = years.get(ym // 100, 0) + n
+            assert years == per_year, cub
+    assert st.first == raw.received_date.min().date()
+    assert st.last == raw.received_date.max().date() == DEMO_UNTIL
+
+
+@pytest.mark.parametrize("case", [
+    {"year_from": 2014, "year_to": 2026},
+    {"year_from": 2019, "year_to": 2026, "sectors": ["ict", "health"], "desks": ["epa"],
+     "requesters": ["sme"]},
+    {"year_from": 2021, "year_to": 2023, "topics": ["rules_of_origin"], "countries": ["DE"]},
+    {"year_from": 2016, "year_to": 2026, "countries": ["JP"], "requesters": ["university"],
+     "sectors": ["research"]},
+])
+@pytest.mark.parametrize("fn", [hq.enquiries_by_month, hq.topic_share_by_year, hq.top_topics,
+                                hq.enquiries_by_requester, hq.enquiries_by_country,
+                                hq.days_to_answer])
+def test_queries_answer_the_same_with_and_without_summaries(demo_engine, case, fn,
+                                                            monkeypatch) -> None:  # noqa: ANN001
+    with demo_engine.connect() as c:
+        fast = fn(c, **case)
+    monkeypatch.setattr(summaries, "status", lambda _conn: None)  # as if stale
+    with demo_engine.connect() as c:
+        slow = fn(c, **case)
+    pd.testing.assert_frame_equal(fast.reset_index(drop=True), slow.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("fn", [tq.offers_requests_by_year, tq.offer_stock_by_year])
+@pytest.mark.parametrize("case", [{"year_from": 2014, "year_to": 2026},
+                                  {"year_from": 2018, "year_to": 2021, "sectors": ["ict"],
+                                   "kinds": ["offer"]}])
+def test_offer_queries_answer_the_same_with_and_without_summaries(
+        demo_engine, fn, case, monkeypatch) -> None:  # noqa: ANN001
+    with demo_engine.connect() as c:
+        fast = fn(c, **case)
+    monkeypatch.setattr(summaries, "status", lambda _conn: None)
+    with demo_engine.connect() as c:
+        slow = fn(c, **case)
+    assert not fast.empty
+    pd.testing.assert_frame_equal(fast.reset_index(drop=True), slow.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def _rows(n: int, start: int, day: dt.date, desk: str = "epa") -> list[tuple]:
+    return [(f"T-{start + i:05d}", desk, "tariffs", day.isoformat(),
+             (day + dt.timedelta(days=i % 5)).isoformat(), "ict", "sme", "DE", False)
+            for i in range(n)]
+
+
+def test_rows_written_without_a_rebuild_are_not_hidden(engine) -> None:  # noqa: ANN001
+    """A write that skips the hook makes the summaries stale: queries read the facts."""
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(30, 0, dt.date(2024, 3, 10)))
+        summaries.rebuild(c)
+    with engine.connect() as c:
+        assert summaries.status(c) is not None
+        assert hq.enquiries_by_month(c, year_from=2024, year_to=2024).enquiries.sum() == 30
+    with engine.begin() as c:  # no rebuild
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(5, 100, dt.date(2024, 4, 2)))
+    with engine.connect() as c:
+        assert summaries.status(c) is None
+        assert summaries.counts(c, date_from=dt.date(2024, 1, 1),
+                                date_to=dt.date(2024, 12, 31)) is None
+        assert hq.enquiries_by_month(c, year_from=2024, year_to=2024).enquiries.sum() == 35
+
+
+def test_an_import_rebuilds_the_summaries_in_its_transaction(engine) -> None:  # noqa: ANN001
+    """As the importer does: rows, version bump and rebuild commit (or fail) together."""
+    from sqlalchemy.orm import Session
+
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(12, 0, dt.date(2023, 5, 5), "ncp"))
+        with Session(bind=c) as s:
+            bump_data_version(s)
+            s.flush()
+        _after_load(c)
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["desk"], time="month", date_from=dt.date(2023, 1, 1),
+                               date_to=dt.date(2023, 12, 31))
+    assert _as_dict(got) == {(202305, "ncp"): 12}
+    with pytest.raises(RuntimeError), engine.begin() as c:  # a failing import leaves nothing
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(7, 500, dt.date(2023, 6, 1), "ncp"))
+        _after_load(c)
+        raise RuntimeError("refused half-way")
+    with engine.connect() as c:
+        assert summaries.status(c) is not None
+        assert len(c.execute(select(HelpdeskEnquiry.id)).all()) == 12
+
+
+def test_empty_database_has_no_summaries(engine) -> None:  # noqa: ANN001
+    with engine.connect() as c:
+        assert summaries.status(c) is None
+        assert hq.enquiries_by_country(c, year_from=2014, year_to=2026).empty
+    with engine.begin() as c:
+        st = summaries.rebuild(c)
+    assert st.first is None and sum(st.count_rows) == 0
+    with engine.connect() as c:
+        got = summaries.counts(c, date_from=dt.date(2014, 1, 1), date_to=dt.date(2026, 12, 31))
+    assert got is not None and got.empty
+
+
+def test_an_older_build_is_not_trusted(engine) -> None:  # noqa: ANN001
+    with engine.begin() as c:
+        summaries.rebuild(c)
+        c.execute(Meta.__table__.update().where(Meta.key == summaries.META_KEY)
+                  .values(value='{"cuboids": []}'))
+    with engine.connect() as c:
+        assert summaries.status(c) is None
+    with engine.begin() as c:
+        summaries.rebuild(c)
+    with engine.connect() as c:
+        assert summaries.status(c) is not None
+
+
+def test_split_period_cuts_only_where_data_exist() -> None:
+    first, last = dt.date(2014, 1, 3), dt.date(2026, 6, 30)
+    parts = summaries.split_period(dt.date(2019, 3, 15), dt.date(2020, 2, 10), first, last)
+    assert [(p.d0, p.d1) for p in parts if p.d0] == [
+        (dt.date(2019, 3, 15), dt.date(2019, 3, 31)), (dt.date(2020, 2, 1), dt.date(2020, 2, 10))]
+    assert [(p.ym0, p.ym1) for p in parts if not p.d0] == [(201904, 202001)]
+    # before the first and after the last enquiry a month counts as whole
+    parts = summaries.split_period(dt.date(2014, 1, 1), dt.date(2026, 12, 31), first, last)
+    assert [(p.ym0, p.ym1, p.d0) for p in parts] == [(201401, 202606, None)]
+    assert summaries.split_period(dt.date(2030, 1, 1), dt.date(2030, 2, 1), first, last) == []
+
+
+def test_pick_takes_the_smallest_cuboid_that_holds_the_question() -> None:
+    cubs = summaries._cuboids(("month", ("desk", "topic", "sector"), False),
+                              ("month", ("desk", "topic", "sector")),
+                              ("month", ("desk", "sector")), ("year", ("desk", "sector")),
+                              ("month", ("desk",)))
+    rows = [1000, 900, 100, 10, 20]
+    assert summaries.pick(cubs, rows, ["desk"], years=False) == 4
+    assert summaries.pick(cubs, rows, ["sector"], years=True) == 3
+    assert summaries.pick(cubs, rows, ["sector"], years=False) == 2
+    assert summaries.pick(cubs, rows, ["topic", "sector"], years=True) == 1  # not 0: temporary
+    assert summaries.pick(cubs, rows, ["country"], years=True) is None
