@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import re
 import threading
@@ -88,7 +89,10 @@ class ChartExport:
 
     def image_job(self, fmt: str) -> rendering.RenderJob:
         """What the renderer needs for one image format (PNG at 2x, vectors at 1x)."""
-        return rendering.RenderJob(self.figure.to_plotly_json(), fmt, self.width, self.height,
+        # plotly's own JSON encoder: it writes numpy datetimes as ISO dates. The raw dict
+        # would hand the renderer datetime64 values it places nowhere (empty bars).
+        return rendering.RenderJob(json.loads(self.figure.to_json()), fmt, self.width,
+                                   self.height,
                                    PNG_SCALE if fmt == "png" else 1)
 
 
