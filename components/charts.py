@@ -96,13 +96,24 @@ def data_table(df: pd.DataFrame, columns: Sequence[tuple[str, str]],
         for col, _ in columns:
             v = rec.get(col)
             fmt = formats.get(col)
-            if fmt and v is not None and not (isinstance(v, float) and pd.isna(v)):
+            try:
+                missing = v is None or bool(pd.isna(v))
+            except (TypeError, ValueError):
+                missing = False
+            if missing:
+                v = "–"  # never "nan" in a table a person reads
+            elif fmt:
                 try:
                     v = fmt.format(v)
                 except (ValueError, TypeError):
                     pass
-            cells.append(html.Td("" if v is None else str(v)))
+            cells.append(html.Td(str(v)))
         body.append(html.Tr(cells))
+    if len(df) > max_rows:
+        body.append(html.Tr([html.Td(
+            t("Showing the first {n:,} of {total:,} rows; the downloads hold them all.")
+            .format(n=max_rows, total=len(df)), colSpan=len(columns),
+            className="text-muted fst-italic")]))
     return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, hover=True,
                               className="mb-0 chart-table"), className="table-responsive")
 

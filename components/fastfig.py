@@ -151,12 +151,18 @@ def values(series: pd.Series | Sequence[Any]) -> list[Any]:
 
 
 def _cell(v: Any, fmt: str | None) -> str:
-    if fmt and v is not None and not (isinstance(v, float) and pd.isna(v)):
+    try:
+        missing = v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        missing = False
+    if missing:
+        return "–"  # never "nan" / "NaT" in a table a person reads
+    if fmt:
         try:
             v = fmt.format(v)
         except (ValueError, TypeError):
             pass
-    return "" if v is None else str(v)
+    return str(v)
 
 
 def _el(tag: str, children: Any, **props: Any) -> dict[str, Any]:
@@ -166,7 +172,9 @@ def _el(tag: str, children: Any, **props: Any) -> dict[str, Any]:
 
 def table_json(df: pd.DataFrame | None, columns: Sequence[tuple[str, str]],
                formats: Mapping[str, str] | None = None, max_rows: int = 500,
-               empty_text: str = "No data for these filters") -> dict[str, Any]:
+               empty_text: str = "No data for these filters",
+               more_text: str = "Showing the first {n:,} of {total:,} rows; the downloads "
+                                "hold them all.") -> dict[str, Any]:
     """Exactly `plain(charts.data_table(df, columns, formats, max_rows))`, built directly:
     a 500-row table costs ~1 ms instead of ~60 ms of component objects."""
     formats = formats or {}
@@ -183,6 +191,10 @@ def table_json(df: pd.DataFrame | None, columns: Sequence[tuple[str, str]],
     fmts = [formats.get(col) for col, _ in columns]
     body = [_el("Tr", [_el("Td", _cell(c[r], f)) for c, f in zip(cols, fmts, strict=True)])
             for r in range(len(d))]
+    if len(df) > max_rows:  # say so, rather than cutting silently
+        note = more_text.format(n=max_rows, total=len(df))
+        body.append(_el("Tr", [_el("Td", note, colSpan=len(columns),
+                                   className="text-muted fst-italic")]))
     table = {"props": {"children": [head, _el("Tbody", body)], "size": "sm", "striped": True,
                        "hover": True, "className": "mb-0 chart-table"},
              "type": "Table", "namespace": "dash_bootstrap_components"}

@@ -60,6 +60,8 @@ JA: dict[str, str] = {
     "Year": "年",
     "EU–Japan Centre": "日欧産業協力センター",
     "Tech transfer": "技術移転",
+    "Showing the first {n:,} of {total:,} rows; the downloads hold them all.":
+        "最初の{n:,}行を表示（全{total:,}行）。全データはダウンロードできます。",
     "Research": "研究参加",
     "About": "データについて",
     "About the data": "データについて",

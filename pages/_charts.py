@@ -213,6 +213,22 @@ def state_key(state: PageState) -> list[Any]:
             sorted(state.selections.items()), state.lang]
 
 
+def labelled(df: pd.DataFrame | None, spec: ChartSpec, lang: str) -> pd.DataFrame | None:
+    """A copy of a chart's data with category codes shown as names (tables are for people;
+    the codes stay in the downloads)."""
+    if df is None or df.empty:
+        return df
+    cols = [c for c, _ in spec.columns if c in DIM_LABELS and c in df.columns]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        vl = DIM_LABELS[c][1]
+        out[c] = [v if v is None or (isinstance(v, float) and pd.isna(v)) else vl(str(v), lang)
+                  for v in out[c]]
+    return out
+
+
 def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
                 keys: Sequence[str]) -> tuple[list, list, list, str]:
     """Every chart's figure and table, the chips and "data as of" of a page, as the plain
@@ -226,9 +242,12 @@ def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
             dates[spec.family] = data_as_of(spec.family) if spec.family else None
         fig, df = render(spec, state, demo=demo, as_of=dates[spec.family])
         figures.append(plain(fig))
-        tables.append(table_json(df, [(c, t(h, state.lang)) for c, h in spec.columns],
+        tables.append(table_json(labelled(df, spec, state.lang),
+                                 [(c, t(h, state.lang)) for c, h in spec.columns],
                                  dict(spec.formats),
-                                 empty_text=t("No data for these filters", state.lang)))
+                                 empty_text=t("No data for these filters", state.lang),
+                                 more_text=t("Showing the first {n:,} of {total:,} rows; the "
+                                             "downloads hold them all.", state.lang)))
     sel = []
     for dim, value in state.selections.items():
         lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))

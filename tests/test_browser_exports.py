@@ -180,8 +180,8 @@ def test_download_data_equals_the_numbers_under_the_chart(browser, live_server, 
                        "Eligible imports (EUR)", "Preferential imports (EUR)"]
     assert len(rows) - 1 == len(shown) == 27
     for table_row, file_row in zip(shown, rows[1:], strict=True):
-        code, rate, eligible, preferential = table_row
-        assert file_row[1] == code
+        name, rate, eligible, preferential = table_row
+        assert file_row[0] == name  # the table shows names; the file has names and codes
         assert f"{float(file_row[2]):.1f}%" == rate
         assert f"{float(file_row[3]):,.0f}" == eligible
         assert f"{float(file_row[4]):,.0f}" == preferential

@@ -66,7 +66,7 @@ def test_framework_filter_changes_the_charts(browser, live_server) -> None:  # n
     wait_for(lambda: "programme_part=H2020-EU.2.1.1." in browser.current_url)
     part = wait_figure(browser, P, "by-part", lambda f: len(trace(f)["y"]) == 1)
     rows = numbers(browser, P, "by-part")
-    assert rows[0][0] == "H2020-EU.2.1.1." and rows[0][1] == str(trace(part)["x"][0])
+    assert rows[0][0] == "H2020 ICT" and rows[0][1] == str(trace(part)["x"][0])
 
 
 def test_click_a_role_filters_the_other_charts(browser, live_server) -> None:  # noqa: ANN001

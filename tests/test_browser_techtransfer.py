@@ -145,7 +145,7 @@ def test_stage_and_kind_filters_change_the_charts(browser, live_server) -> None:
     assert sum(trace(types1, "Signed")["x"]) == funnel0["x"][3]
     # the funnel's table gives the conversion from negotiation to signed
     rows = numbers(browser, P, "funnel")
-    assert rows[0][0] == "negotiation" and rows[0][2] == ""
+    assert rows[0][0] == "Negotiation" and rows[0][2] == "–"  # no conversion into the first stage
     assert rows[1][2] == f"{funnel0['x'][3] / reached_negotiation:.1%}"
 
     new0 = wait_figure(browser, P, "new-per-year")
