@@ -54,8 +54,8 @@ def base_layout(fig: go.Figure, ctx: FigureContext, *, x_title: str = "", y_titl
                             "font": {"size": 11, "color": "#8a5a00"},
                             "bgcolor": "#ffe08a", "borderpad": 3})
     merge_layout(fig, dict(
-        title={"text": f"<b>{ctx.title}</b>{sub}", "x": 0, "xanchor": "left", "y": 0.97,
-               "yanchor": "top", "font": {"size": 15}},
+        title={"text": f"<b>{ctx.title}</b>{sub}", "x": 0, "xanchor": "left", "y": 1,
+               "yanchor": "top", "pad": {"t": 10}, "font": {"size": 15}},
         font={"family": FONT_FAMILY, "size": 12, "color": "#1f2933"},
         colorway=list(PALETTE), height=ctx.height,
         margin={"l": 60, "r": 20, "t": 78, "b": 90}, showlegend=legend,

@@ -40,6 +40,14 @@ def _groups(df: pd.DataFrame, by: str) -> list[tuple[Any, pd.DataFrame]]:
     return list(df.groupby(by, sort=False))
 
 
+def _year_axis(fig: go.Figure, values: pd.Series) -> None:
+    """Whole years on an integer x axis: no '2,019.5' ticks when only a few years show."""
+    if len(values) and values.dtype.kind in "iu":
+        span = int(values.max()) - int(values.min())
+        merge_axes(fig, "x", {"tickformat": "d", "separatethousands": False,
+                              **({"dtick": 1} if span <= 15 else {})})
+
+
 def line_chart(df: pd.DataFrame, ctx: FigureContext, *, x: str, y: str,
                series: str | None = None, series_label: Callable[[str], str] = str,
                x_title: str, y_title: str, hover: str = "%{y:,.0f}",
@@ -55,6 +63,7 @@ def line_chart(df: pd.DataFrame, ctx: FigureContext, *, x: str, y: str,
                        "hovertemplate": f"{label}<br>%{{x}}: {hover}<extra></extra>"})
     fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title, legend=series is not None)
+    _year_axis(fig, df[x])
     if y_percent:
         merge_axes(fig, "y", {"tickformat": ".0%", "rangemode": "tozero"})
     else:
@@ -107,6 +116,7 @@ def grouped_bars(df: pd.DataFrame, ctx: FigureContext, *, x: str, series: Sequen
         traces.append(tr)
     fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
+    _year_axis(fig, df[x])
     merge_layout(fig, {"barmode": "stack" if stacked else "group"})
     return fig
 
@@ -123,6 +133,7 @@ def stacked_by(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, valu
                        "hovertemplate": f"{name}<br>%{{x}}: {hover}<extra></extra>"})
     fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
+    _year_axis(fig, df[x])
     merge_layout(fig, {"barmode": "stack"})
     if percent:
         merge_axes(fig, "y", {"tickformat": ".0%"})

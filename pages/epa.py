@@ -65,13 +65,16 @@ def fig_heatmap(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
 def fig_values(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
     """Eligible against preferential imports, EUR bn, per year (both directions summed)."""
     d = df.groupby("year", as_index=False)[["eligible_eur", "preferential_eur"]].sum()
-    d["eligible_bn"] = d["eligible_eur"] / 1e9
-    d["preferential_bn"] = d["preferential_eur"] / 1e9
-    return grouped_bars(d, ctx, x="year", series=["eligible_bn", "preferential_bn"],
+    # billions for the whole trade, millions when filters leave small values (no "6µ" ticks)
+    big = d["eligible_eur"].max() >= 1e9
+    scale, unit, suffix = (1e9, "EUR billion", "bn") if big else (1e6, "EUR million", "M")
+    d["eligible_v"] = d["eligible_eur"] / scale
+    d["preferential_v"] = d["preferential_eur"] / scale
+    return grouped_bars(d, ctx, x="year", series=["eligible_v", "preferential_v"],
                         names=[t("Eligible imports", ctx.lang),
                                t("Imports using the preference", ctx.lang)],
-                        x_title=t("Year", ctx.lang), y_title=t("EUR billion", ctx.lang),
-                        hover="€%{y:,.1f}bn")
+                        x_title=t("Year", ctx.lang), y_title=t(unit, ctx.lang),
+                        hover="€%{y:,.1f}" + suffix)
 
 
 SPECS = [
