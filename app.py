@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Dash:
     server.config["SECRET_KEY"] = settings.SECRET_KEY
     server.config["DASHBOARD_SETTINGS"] = settings
     Compress(server)
+    _long_lived_assets(server)
     service.use_cache(_make_cache(server, settings))
 
     def serve_layout(**_: Any) -> html.Div:
@@ -83,6 +84,19 @@ def create_app(config: dict[str, Any] | None = None) -> Dash:
     app.layout = serve_layout
     _register_routes(server)
     return app
+
+
+def _long_lived_assets(server: Any) -> None:
+    """Let browsers keep /assets/ files for a year: Dash links them with `?m=<mtime>`, so a
+    changed file gets a new URL (its own bundles under /_dash-component-suites/ already are)."""
+    from flask import request
+
+    @server.after_request
+    def _cache_assets(response: Any) -> Any:
+        if request.path.startswith("/assets/") and "m" in request.args \
+                and response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def _register_routes(server: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from components.fastfig import plain
 from components.i18n import norm_lang, t
 from components.overview import kpi_views, overview_grid
 from data_access import service, vocab
@@ -35,10 +36,17 @@ def update_cards(search):  # noqa: ANN001, ANN201
     f = global_filters(search)
     lang = current_lang(search)
     as_of = service.today()
-    series, head = service.run(overview_kpis, year_from=f.year_from, year_to=f.year_to,
-                               sectors=list(f.sectors), as_of=as_of)
-    views = kpi_views(series, head, as_of=as_of, lang=lang)
-    sectors = (", ".join(vocab.label(vocab.SECTORS, s, lang) for s in f.sectors)
-               if f.sectors else t("All sectors", lang))
-    subtitle = (f"{t('Key figures for', lang)} {f.year_from}–{f.year_to} · {sectors}")
-    return overview_grid(views, lang), subtitle
+
+    def build() -> tuple:
+        series, head = service.run(overview_kpis, year_from=f.year_from, year_to=f.year_to,
+                                   sectors=list(f.sectors), as_of=as_of)
+        views = kpi_views(series, head, as_of=as_of, lang=lang)
+        sectors = (", ".join(vocab.label(vocab.SECTORS, s, lang) for s in f.sectors)
+                   if f.sectors else t("All sectors", lang))
+        subtitle = (f"{t('Key figures for', lang)} {f.year_from}–{f.year_to} · {sectors}")
+        return plain(overview_grid(views, lang)), subtitle
+
+    # the whole output, as sent, cached by filters + data version (one meta read)
+    with service.pinned():
+        return service.cached("overview", [f.year_from, f.year_to, list(f.sectors), lang,
+                                           as_of.isoformat()], build)
