@@ -114,6 +114,8 @@ COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("year", (_D, _T, _S, _R, _C), False),
     ("month", (_D, _T, _S, _R)),
     ("month", (_D, _S, _C)),
+    ("month", (_D, _T, _C)),
+    ("month", (_D, _R, _C)),
     ("month", (_D, _T, _S)),
     ("month", (_D, _S, _R)),
     ("month", (_D, _T, _R)),
@@ -123,6 +125,9 @@ COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _R)),
     ("month", (_D,)),
     ("year", (_D, _T, _S, _R)),
+    ("year", (_D, _T, _S, _C)),
+    ("year", (_D, _S, _R, _C)),
+    ("year", (_D, _T, _R, _C)),
     ("year", (_D, _S, _C)),
     ("year", (_D, _T, _C)),
     ("year", (_D, _R, _C)),
@@ -590,8 +595,16 @@ def split_period(date_from: dt.date, date_to: dt.date, first: dt.date | None,
     return parts
 
 
-def _years_and_months(ym0: int, ym1: int) -> list[tuple[int, int, bool]]:
-    """[ym0, ym1] as (from, to, whole_years) pieces: leading months, whole years, trailing."""
+def _years_and_months(ym0: int, ym1: int, first: dt.date | None = None,
+                      last: dt.date | None = None) -> list[tuple[int, int, bool]]:
+    """[ym0, ym1] as (from, to, whole_years) pieces: leading months, whole years, trailing.
+
+    Months before the first enquiry or after the last hold no data, so a range cut there
+    extends to its whole years (the year-grain cuboids then answer it exactly)."""
+    if first is not None and ym0 == ym(first):
+        ym0 = ym0 // 100 * 100 + 1
+    if last is not None and ym1 == ym(last):
+        ym1 = ym1 // 100 * 100 + 12
     y0 = ym0 // 100 + (0 if ym0 % 100 == 1 else 1)
     y1 = ym1 // 100 - (0 if ym1 % 100 == 12 else 1)
     if y0 > y1:
@@ -636,30 +649,36 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
     needed = set(by) | set(f)
     table, cuboids, rows = ((HD, DAYS_CUBOIDS, st.days_rows) if with_days
                             else (HS, COUNT_CUBOIDS, st.count_rows))
-    if pick(cuboids, rows, needed, years=False) is None:
-        return None
     daily_table, daily_dims = (DDS, DAILY_DAYS_DIMS) if with_days else (DS, DAILY_DIMS)
-    parts: list[Rows] = []
+    plan: list[tuple[_Part, int | None]] = []  # each piece and the cuboid answering it
     for part in split_period(date_from, date_to, st.first, st.last):
         if part.d0 is not None:  # days of one month: the daily summary, else the fact table
+            plan.append((part, None))
+            continue
+        pieces = ([(part.ym0, part.ym1, False)] if grain in ("month", "quarter")
+                  else _years_and_months(part.ym0, part.ym1, st.first, st.last))
+        for a, b, whole_years in pieces:
+            cid = pick(cuboids, rows, needed, years=whole_years)
+            if cid is None:  # no stored cuboid holds this combination: read the facts
+                return None
+            plan.append((_Part(a, b), cid))
+    parts: list[Rows] = []
+    for part, cid in plan:
+        if cid is None:
             parts.append(_days_of_month(conn, part, grain, by, f, with_days,
                                         daily=(ym(part.d0) in st.daily_months
                                                and needed <= daily_dims),
                                         daily_table=daily_table, daily_dims=daily_dims))
             continue
-        pieces = ([(part.ym0, part.ym1, False)] if grain in ("month", "quarter")
-                  else _years_and_months(part.ym0, part.ym1))
-        for a, b, whole_years in pieces:
-            cid = pick(cuboids, rows, needed, years=whole_years)
-            assert cid is not None  # a month-grain cuboid fits (checked above)
-            if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
-                a, b = a // 100 * 100, b // 100 * 100
-            if with_days:
-                parts.append(_histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
-                continue
-            stmt, _ = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by, f,
-                                   None, func.sum(table.enquiries))
-            parts.append(_rows(conn, stmt.where(table.cuboid == cid, table.ym.between(a, b))))
+        a, b = part.ym0, part.ym1
+        if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
+            a, b = a // 100 * 100, b // 100 * 100
+        if with_days:
+            parts.append(_histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
+            continue
+        stmt, _ = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by, f,
+                               None, func.sum(table.enquiries))
+        parts.append(_rows(conn, stmt.where(table.cuboid == cid, table.ym.between(a, b))))
     names = ([grain] if grain else []) + list(by) + (["days"] if with_days else [])
     return _combine(parts, names)
 

@@ -96,11 +96,14 @@ def test_counts_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
                                    date_to=case["d1"], filters=case["filters"])
         needed = set(case["by"]) | set(case["filters"])
         held = summaries.pick(summaries.COUNT_CUBOIDS, [1] * len(summaries.COUNT_CUBOIDS),
-                              needed, years=False) is not None
+                              needed, years=True) is not None
         if not held:  # a rare combination: the caller must read the fact table
             assert got is None
             continue
-        assert got is not None
+        if got is None:  # only whole years have year-grain cuboids with these dimensions
+            assert summaries.pick(summaries.COUNT_CUBOIDS, [1] * 30, needed,
+                                  years=False) is None
+            continue
         assert _as_dict(got) == _as_dict(_expected(raw, case, days=False)), case
 
 
