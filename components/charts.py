@@ -42,14 +42,17 @@ def base_layout(fig: go.Figure, ctx: FigureContext, *, x_title: str = "", y_titl
     unvalidated(fig)
     sub = f"<br><span style='font-size:11px;color:#52606d'>{ctx.subtitle}</span>" \
         if ctx.subtitle else ""
+    # Footer, right-aligned so long category labels and phone widths never collide with it:
+    # the source on two lines, the demo mark under it.
     annotations = []
     if ctx.source:
-        annotations.append({"text": ctx.source, "xref": "paper", "yref": "paper", "x": 0,
-                            "y": 0, "yshift": -62, "xanchor": "left", "yanchor": "top",
+        annotations.append({"text": ctx.source.replace(" · ", "<br>", 1), "xref": "paper",
+                            "yref": "paper", "x": 1, "y": 0, "yshift": -62,
+                            "xanchor": "right", "yanchor": "top", "align": "right",
                             "showarrow": False, "font": {"size": 10, "color": "#616e7c"}})
     if ctx.demo:
         annotations.append({"text": t("Demo data", ctx.lang).upper(), "xref": "paper",
-                            "yref": "paper", "x": 1, "y": 0, "yshift": -62,
+                            "yref": "paper", "x": 1, "y": 0, "yshift": -94,
                             "xanchor": "right", "yanchor": "top", "showarrow": False,
                             "font": {"size": 11, "color": "#8a5a00"},
                             "bgcolor": "#ffe08a", "borderpad": 3})
@@ -58,7 +61,8 @@ def base_layout(fig: go.Figure, ctx: FigureContext, *, x_title: str = "", y_titl
                "yanchor": "top", "pad": {"t": 10}, "font": {"size": 15}},
         font={"family": FONT_FAMILY, "size": 12, "color": "#1f2933"},
         colorway=list(PALETTE), height=ctx.height,
-        margin={"l": 60, "r": 20, "t": 78, "b": 90}, showlegend=legend,
+        margin={"l": 60, "r": 20, "t": 78, "b": 130 if ctx.demo else 104},
+        showlegend=legend,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 11}},
         annotations=annotations, hoverlabel={"font": {"family": FONT_FAMILY}},
         separators=".,",

@@ -38,26 +38,10 @@ def bars_height(labels: Sequence[str], ctx: FigureContext, *, base: int = 230) -
 
 
 def tidy_footer(fig: go.Figure, ctx: FigureContext) -> go.Figure:
-    """Right-align the source line (on two lines) and put the demo mark under it.
-
-    base_layout starts the source at the left edge of the plot area and the demo mark at its
-    right edge: with long category labels or at phone width the two overlap. Stacked at the
-    right, they never do.
-    """
-    # Edited as the plain dicts the figure holds (base_layout switched plotly's validation
-    # off); read without to_plotly_json's deep copy of the whole figure.
-    anns = [dict(a) for a in fig._layout.get("annotations", ())]  # noqa: SLF001
-    for a in anns:
-        if a.get("yshift") != FOOTER_SOURCE_SHIFT:
-            continue
-        if a.get("bgcolor") == DEMO_BG:
-            a["yshift"] = FOOTER_SOURCE_SHIFT - 32
-        elif ctx.source and a.get("text") == ctx.source:
-            a.update(text=ctx.source.replace(" · ", "<br>", 1), x=1, xanchor="right",
-                     align="right")
-    merge_layout(fig, {"annotations": anns})
-    margin_b = fig._layout.get("margin", {}).get("b") or 90  # noqa: SLF001
-    return merge_layout(fig, {"margin": {"b": margin_b + (40 if ctx.demo else 14)}})
+    """Kept for the builders that call it: base_layout now lays the footer out itself
+    (source right-aligned on two lines, the demo mark under it), for every page."""
+    del ctx
+    return fig
 
 
 def legend_under_title(fig: go.Figure, ctx: FigureContext) -> go.Figure:

@@ -20,6 +20,15 @@ dash.register_page(__name__, path="/epa", name="EPA utilisation", order=5,
                    title="EPA utilisation · EU–Japan Centre")
 
 SECTION_LABEL = {s[0]: f"{s[0]} {s[2]}" for s in vocab.HS_SECTIONS}
+# Short names for the heatmap's axis, so it keeps its width on narrow screens.
+SECTION_SHORT = {
+    "I": "Animal products", "II": "Vegetable products", "III": "Fats & oils",
+    "IV": "Foodstuffs & drinks", "V": "Mineral products", "VI": "Chemicals",
+    "VII": "Plastics & rubber", "VIII": "Leather", "IX": "Wood", "X": "Paper",
+    "XI": "Textiles", "XII": "Footwear", "XIII": "Stone & glass", "XIV": "Precious metals",
+    "XV": "Base metals", "XVI": "Machinery", "XVII": "Vehicles", "XVIII": "Instruments",
+    "XIX": "Arms", "XX": "Miscellaneous", "XXI": "Art",
+}
 SECTION_LABEL_JA = {s[0]: f"{s[0]} {s[3]}" for s in vocab.HS_SECTIONS}
 register_dim("direction", "Direction", vocab_labeller(vocab.DIRECTIONS))
 register_dim("member_state", "Member state", vocab_labeller(vocab.EU_MEMBER_STATES))
@@ -56,9 +65,12 @@ def fig_by_ms(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
 
 def fig_heatmap(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
     """Year × HS section heatmap of utilisation rates."""
-    labels = SECTION_LABEL_JA if ctx.lang == "ja" else SECTION_LABEL
+    if ctx.lang == "ja":
+        short = SECTION_LABEL_JA
+    else:
+        short = {c: f"{c} {n}" for c, n in SECTION_SHORT.items()}
     return heatmap(df, ctx, x="year", y="hs_section", z="pur",
-                   y_label=lambda c: labels.get(c, c), x_title=t("Year", ctx.lang),
+                   y_label=lambda c: short.get(c, c), x_title=t("Year", ctx.lang),
                    y_title=t("HS section", ctx.lang), z_title="PUR")
 
 

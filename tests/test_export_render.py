@@ -277,7 +277,9 @@ def test_image_routes(live_server: str, epa_chart) -> None:  # noqa: ANN001
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert_pdf(pdf.content)
     if (ptext := pdf_text(pdf.content)) is not None:
-        assert no_digits(subtitle) in no_digits(ptext)
+        # pdftotext orders text runs by position and font: a glyph from the fallback font
+        # (the arrow in "Japan → EU") splits the line, so compare the words, not the line.
+        assert all(w in ptext for w in re.findall(r"[A-Za-z&]+", subtitle))
         assert "DEMO DATA" in ptext
 
 
