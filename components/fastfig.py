@@ -123,6 +123,11 @@ def fast_figure(data: Sequence[Mapping[str, Any]] = (),
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
+def to_json_bytes(value: Any) -> bytes:
+    """JSON text of a plain value (see `plain`), as Dash's serialiser writes it."""
+    return orjson.dumps(value, option=_ORJSON)
+
+
 def plain(obj: Any) -> Any:
     """The JSON-able form of a figure, component tree or value, as Dash would send it.
 

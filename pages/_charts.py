@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, no_update
@@ -32,7 +33,7 @@ from components.charts import (
     pack_bar,
     pack_button,
 )
-from components.fastfig import plain, table_json
+from components.fastfig import plain, table_json, to_json_bytes
 from components.i18n import t
 from data_access import service, vocab
 from pages._state import current_lang, global_filters, with_page_params
@@ -198,12 +199,30 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
         state = page_state(search)
         keys = [i["key"] for i in ids]
         # One meta read for the whole callback, and the whole output cached by filter state
-        # + data version: a repeated view is served without a query or a figure being built.
+        # + data version, as the JSON text Dash sends: a repeated view is served without a
+        # query, a figure or a (de)serialisation of the figures.
         with service.pinned():
-            return service.cached("charts", [page, state_key(state), keys],
-                                  lambda: page_output(by_key, state, keys))
+            return as_fragments(service.cached(
+                "charts", [page, state_key(state), keys],
+                lambda: serialised(page_output(by_key, state, keys))))
 
     update_charts.__name__ = f"update_charts_{page}"
+
+
+def serialised(output: tuple[list, list, list, str]) -> tuple[list[bytes], list[bytes],
+                                                               bytes, str]:
+    """A page's output with every figure, table and the chips as JSON bytes (what is cached:
+    bytes unpickle at once, a tree of thousands of dicts does not)."""
+    figures, tables, chip_list, asof = output
+    return ([to_json_bytes(f) for f in figures], [to_json_bytes(t) for t in tables],
+            to_json_bytes(chip_list), asof)
+
+
+def as_fragments(cached: tuple[list[bytes], list[bytes], bytes, str]) -> tuple:
+    """The cached JSON as callback return values Dash embeds verbatim (orjson.Fragment)."""
+    figures, tables, chip_list, asof = cached
+    return ([orjson.Fragment(f) for f in figures], [orjson.Fragment(t) for t in tables],
+            orjson.Fragment(chip_list), asof)
 
 
 def state_key(state: PageState) -> list[Any]:
