@@ -24,9 +24,12 @@ period last year") read daily counts for those few months (`helpdesk_daily_*`, f
 the months such periods can touch) or, for a combination not pre-counted, the fact table for
 at most one month at each end.
 
-Summaries are trusted only when fresh: `rebuild` records the fact table's newest id, and a
-query finding another one (rows written without the hook, e.g. by a test) gets None and
-reads the fact table itself.
+Technology offers get one small table too (`tech_offer_summary`: offers published and
+withdrawn per year, kind and sector), read by the offer charts instead of every offer.
+
+Summaries are trusted only when fresh: `rebuild` records the fact tables' newest ids, and a
+query finding others (rows written without the hook, e.g. by a test) gets None and reads the
+fact table itself.
 
     python -m data_access.summaries [--database-url URL]   # rebuild and print the timings
 """
