@@ -199,8 +199,11 @@ def test_chart_pack_button_and_permalink(browser, live_server,  # noqa: ANN001
     click_bar(browser, "pur-by-member-state", "DE")
     wait_for(lambda: "sel_member_state=DE" in browser.current_url)
     view_url = browser.current_url
+    # wait for the figures themselves (their subtitles name the selection), not only the
+    # file names, which a faster callback updates first
     before = {s.key: wait_graph(browser, s.key, lambda g: "2019-2024_agrifood_de" in
-                                g["filename"])["title"] for s in charts.REGISTRY[P]}
+                                g["filename"] and "Germany" in g["title"])["title"]
+              for s in charts.REGISTRY[P]}
     numbers_before = table_rows(browser, "pur-by-year")
 
     link = pack_link(browser)
@@ -229,7 +232,8 @@ def test_chart_pack_button_and_permalink(browser, live_server,  # noqa: ANN001
     browser.get(manifest["permalink"])
     assert manifest["permalink"].split("?")[1] in view_url
     for s in charts.REGISTRY[P]:
-        g = wait_graph(browser, s.key, lambda g: "2019-2024_agrifood_de" in g["filename"])
+        g = wait_graph(browser, s.key, lambda g: "2019-2024_agrifood_de" in g["filename"]
+                       and "Germany" in g["title"])
         assert g["title"] == before[s.key]
         assert manifest["filters"]["text"] in g["title"]
     assert Select(browser.find_element(By.ID, "filter-year-from")
