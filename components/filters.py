@@ -104,3 +104,13 @@ def filter_bar(*, years: Sequence[int], sectors: Sequence[tuple[str, str]],
                 className="text-md-end"),
     ], className="g-2 align-items-end")), className="filter-bar mb-3 shadow-sm",
         id="filter-bar")
+
+
+def page_filter(page: str, dim: str, *, label: str, options: Sequence[dict],
+                value: object, placeholder: str, md: int = 6, multi: bool = True,
+                **dropdown: object) -> dbc.Col:
+    """One labelled page-filter dropdown; its id is what pages/_state.py syncs with the URL."""
+    return dbc.Col([dbc.Label(label, className="small mb-0"),
+                    dcc.Dropdown(id={"type": "page-filter", "page": page, "dim": dim},
+                                 options=list(options), multi=multi, value=value,
+                                 placeholder=placeholder, **dropdown)], xs=12, md=md)

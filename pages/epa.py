@@ -5,10 +5,11 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from components.charts import FigureContext, chart_card
 from components.figures import bar_chart, grouped_bars, heatmap, line_chart
+from components.filters import page_filter
 from components.i18n import norm_lang, t
 from data_access import vocab
 from data_access.queries import epa as q
@@ -137,21 +138,16 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     section_opts = [{"label": (SECTION_LABEL_JA if lang == "ja" else SECTION_LABEL)[c],
                      "value": c} for c in vocab.HS_SECTION_CODES]
     controls = dbc.Row([
-        dbc.Col([dbc.Label(t("Direction", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "direction"},
-                              options=_options(vocab.DIRECTIONS, lang), multi=True,
-                              value=sel.get("direction", []),
-                              placeholder=t("Both directions", lang))], xs=12, md=4),
-        dbc.Col([dbc.Label(t("Member state", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "member_state"},
-                              options=_options(vocab.EU_MEMBER_STATES, lang), multi=True,
-                              value=sel.get("member_state", []),
-                              placeholder=t("All member states", lang))], xs=12, md=4),
-        dbc.Col([dbc.Label(t("Product group", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "hs_section"},
-                              options=section_opts, multi=True,
-                              value=sel.get("hs_section", []),
-                              placeholder=t("All product groups", lang))], xs=12, md=4),
+        page_filter(PAGE, "direction", label=t("Direction", lang),
+                    options=_options(vocab.DIRECTIONS, lang), value=sel.get("direction", []),
+                    placeholder=t("Both directions", lang), md=4),
+        page_filter(PAGE, "member_state", label=t("Member state", lang),
+                    options=_options(vocab.EU_MEMBER_STATES, lang),
+                    value=sel.get("member_state", []),
+                    placeholder=t("All member states", lang), md=4),
+        page_filter(PAGE, "hs_section", label=t("Product group", lang), options=section_opts,
+                    value=sel.get("hs_section", []),
+                    placeholder=t("All product groups", lang), md=4),
     ], className="g-2 mb-2")
     return html.Div([
         html.Div([html.H1(t("EPA utilisation", lang), className="page-title"),

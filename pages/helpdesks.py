@@ -7,7 +7,7 @@ import datetime as dt
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from components.charts import FigureContext, chart_card
 from components.figures import bar_chart
@@ -18,6 +18,7 @@ from components.figures_helpdesk import (
     share_stacked,
 )
 from components.figures_programmes import bars_height, tidy_footer, wrap_label
+from components.filters import page_filter
 from components.i18n import norm_lang, t
 from data_access import vocab
 from data_access.queries import helpdesk as q
@@ -177,16 +178,10 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     f = global_filters("?" + "&".join(f"{k}={v}" for k, v in query.items()))
     sel = {k: list(v) for k, v in f.extra.items()}
     controls = dbc.Row([
-        dbc.Col([dbc.Label(t("Desk", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "desk"},
-                              options=_options(vocab.DESKS, lang), multi=True,
-                              value=sel.get("desk", []),
-                              placeholder=t("All desks", lang))], xs=12, md=6),
-        dbc.Col([dbc.Label(t("Topic", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "topic"},
-                              options=_options(vocab.TOPICS, lang), multi=True,
-                              value=sel.get("topic", []),
-                              placeholder=t("All topics", lang))], xs=12, md=6),
+        page_filter(PAGE, "desk", label=t("Desk", lang), options=_options(vocab.DESKS, lang),
+                    value=sel.get("desk", []), placeholder=t("All desks", lang)),
+        page_filter(PAGE, "topic", label=t("Topic", lang), options=_options(vocab.TOPICS, lang),
+                    value=sel.get("topic", []), placeholder=t("All topics", lang)),
     ], className="g-2 mb-2")
     return html.Div([
         html.Div([html.H1(t("Help desks", lang), className="page-title"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from components.charts import FigureContext, chart_card
 from components.figures import bar_chart
@@ -16,6 +16,7 @@ from components.figures_programmes import (
     tidy_footer,
     wrap_label,
 )
+from components.filters import page_filter
 from components.i18n import norm_lang, t
 from data_access import vocab
 from data_access.queries import programmes as q
@@ -129,12 +130,10 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     f = global_filters("?" + "&".join(f"{k}={v}" for k, v in query.items()))
     chosen = list(f.extra.get("programme", ()))
     controls = dbc.Row([
-        dbc.Col([dbc.Label(t("Programme", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "programme"},
-                              options=[{"label": vocab.label(vocab.PROGRAMMES, p.code, lang),
-                                        "value": p.code} for p in vocab.PROGRAMMES],
-                              multi=True, value=chosen,
-                              placeholder=t("All programmes", lang))], xs=12, md=6),
+        page_filter(PAGE, "programme", label=t("Programme", lang),
+                    options=[{"label": vocab.label(vocab.PROGRAMMES, p.code, lang),
+                              "value": p.code} for p in vocab.PROGRAMMES],
+                    value=chosen, placeholder=t("All programmes", lang)),
     ], className="g-2 mb-2")
     return html.Div([
         html.Div([html.H1(t("Programmes", lang), className="page-title"),

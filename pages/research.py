@@ -17,6 +17,7 @@ from components.figures_research import (
     framework_comparison,
     per_year,
 )
+from components.filters import page_filter
 from components.formats import FONT_FAMILY
 from components.i18n import norm_lang, t
 from data_access import service, vocab
@@ -218,17 +219,12 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         return chart_card(PAGE, s.key, t(s.title, lang), lang=lang, md=s.md)
 
     controls = dbc.Row([
-        dbc.Col([dbc.Label(t("Framework programme", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "framework"},
-                              options=_options(vocab.FRAMEWORKS, lang), multi=True,
-                              value=frameworks,
-                              placeholder=t("Horizon 2020 and Horizon Europe", lang))],
-                xs=12, md=4),
-        dbc.Col([dbc.Label(t("Programme part", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE,
-                                  "dim": "programme_part"},
-                              options=_options(PARTS, lang), multi=True, value=parts,
-                              placeholder=t("All programme parts", lang))], xs=12, md=8),
+        page_filter(PAGE, "framework", label=t("Framework programme", lang),
+                    options=_options(vocab.FRAMEWORKS, lang), value=frameworks,
+                    placeholder=t("Horizon 2020 and Horizon Europe", lang), md=4),
+        page_filter(PAGE, "programme_part", label=t("Programme part", lang),
+                    options=_options(PARTS, lang), value=parts,
+                    placeholder=t("All programme parts", lang), md=8),
     ], className="g-2 mb-2")
     return html.Div([
         html.Div([html.H1(t("Research participation", lang), className="page-title"),

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from components.charts import FigureContext, chart_card
 from components.figures_techtransfer import (
@@ -17,6 +17,7 @@ from components.figures_techtransfer import (
     offer_stock,
     offers_requests_per_year,
 )
+from components.filters import page_filter
 from components.i18n import norm_lang, t
 from data_access import vocab
 from data_access.queries import techtransfer as q
@@ -156,15 +157,12 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         return chart_card(PAGE, s.key, t(s.title, lang), lang=lang, md=s.md)
 
     controls = dbc.Row([
-        dbc.Col([dbc.Label(t("Offers / requests", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "kind"},
-                              options=_options(vocab.TT_KINDS, lang), multi=True, value=kinds,
-                              placeholder=t("Offers and requests", lang))], xs=12, md=6),
-        dbc.Col([dbc.Label(t("Deals that reached", lang), className="small mb-0"),
-                 dcc.Dropdown(id={"type": "page-filter", "page": PAGE, "dim": "stage"},
-                              options=_options(vocab.DEAL_STAGES, lang), multi=False,
-                              value=stage, clearable=True,
-                              placeholder=t("Any stage (all deals)", lang))], xs=12, md=6),
+        page_filter(PAGE, "kind", label=t("Offers / requests", lang),
+                    options=_options(vocab.TT_KINDS, lang), value=kinds,
+                    placeholder=t("Offers and requests", lang)),
+        page_filter(PAGE, "stage", label=t("Deals that reached", lang),
+                    options=_options(vocab.DEAL_STAGES, lang), multi=False, value=stage,
+                    clearable=True, placeholder=t("Any stage (all deals)", lang)),
     ], className="g-2 mb-2")
     return html.Div([
         html.Div([html.H1(t("Technology transfer", lang), className="page-title"),

@@ -164,7 +164,7 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
     partial (the year is not over: value and previous cover 1 Jan to `as_of`'s day) and
     latest (EPA data lag: the latest year with data at or before `year_to`).
     """
-    d0, d1 = dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
+    d1 = dt.date(year_to, 12, 31)
     partial = year_to == as_of.year
     prev_to = None
     if partial:
@@ -226,5 +226,4 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
     for kpi, direction in (("pur_eu_jp", "EU_JP"), ("pur_jp_eu", "JP_EU")):
         sub = epa[epa["direction"] == direction]
         add(kpi, sub[sub["year"] >= year_from], "pur", prev_df=sub, latest=True)
-    del d0
     return (pd.DataFrame(series, columns=["kpi", "year", "value"]), pd.DataFrame(head))
