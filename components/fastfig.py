@@ -21,6 +21,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import plotly.graph_objects as go
@@ -54,8 +55,10 @@ pio.templates.default = TEMPLATE
 
 
 def template_json() -> dict[str, Any]:
-    """A fresh copy of the slim template (figures must not share one mutable dict)."""
-    return copy.deepcopy(TEMPLATE_JSON)
+    """The slim template, shared by every figure (read-only: nothing merges into a figure's
+    template, and `to_dict`/exports copy it; a deep copy per figure cost more than the
+    figure's own data)."""
+    return TEMPLATE_JSON
 
 
 def unvalidated(fig: go.Figure) -> go.Figure:
@@ -111,13 +114,60 @@ def merge_axes(fig: go.Figure, axis: str, props: Mapping[str, Any]) -> go.Figure
     return fig
 
 
+def column(values: Any) -> Any:
+    """A trace value as a figure stores it: numbers and dates of a pandas column as a numpy
+    array (sent as numbers / ISO strings), anything else in a column as a plain list."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        if values.dtype.kind in "biufM":
+            return np.ascontiguousarray(values.to_numpy())
+        return values.tolist()
+    if isinstance(values, np.ndarray) and values.dtype.kind == "O":
+        return values.tolist()
+    return values
+
+
+def trace(kind: str, **props: Any) -> dict[str, Any]:
+    """A plain trace dict (`trace("bar", x=..., y=...)` for `go.Bar(x=..., y=...)`), pandas
+    columns turned into arrays or lists."""
+    return {"type": kind, **{k: column(v) for k, v in props.items()}}
+
+
+def _trace_class(kind: str) -> type:
+    cls = _TRACE_CLASSES.get(kind)
+    if cls is None:
+        cls = _TRACE_CLASSES[kind] = getattr(go, go.Figure()._data_validator  # noqa: SLF001
+                                             .class_strs_map[kind])
+    return cls
+
+
+_TRACE_CLASSES: dict[str, type] = {}
+
+
 def fast_figure(data: Sequence[Mapping[str, Any]] = (),
                 layout: Mapping[str, Any] | None = None) -> go.Figure:
-    """A go.Figure from plain trace and layout dicts, not validated (the hot path)."""
+    """A go.Figure from plain trace and layout dicts, not validated (the hot path).
+
+    The trace dicts become the figure's own trace data as they are: plotly's constructor
+    would deep-copy every value list (most of the cost of a figure). Trace objects
+    (`fig.data[i]`) read and write those dicts, as in any figure; the template is the shared
+    slim one (see `template_json`)."""
     lay = dict(layout or {})
-    lay.setdefault("template", template_json())
-    traces = [d.to_plotly_json() if isinstance(d, BasePlotlyType) else dict(d) for d in data]
-    return go.Figure({"data": traces, "layout": lay}, _validate=False)
+    template = lay.pop("template", None)
+    fig = go.Figure(layout=lay, _validate=False)
+    fig._layout["template"] = TEMPLATE_JSON if template is None else template  # noqa: SLF001
+    dicts = [d.to_plotly_json() if isinstance(d, BasePlotlyType)
+             else {k: column(v) for k, v in d.items()} for d in data]
+    for d in dicts:
+        d.setdefault("type", "scatter")
+    objs = tuple(_trace_class(d["type"])(_validate=False) for d in dicts)
+    fig._data_objs = objs  # noqa: SLF001 - what BaseFigure.__init__ sets, without the copy
+    fig._data = dicts  # noqa: SLF001
+    fig._data_defaults = [{} for _ in dicts]  # noqa: SLF001
+    for i, obj in enumerate(objs):
+        obj._orphan_props.clear()  # noqa: SLF001
+        obj._parent = fig  # noqa: SLF001
+        obj._trace_ind = i  # noqa: SLF001
+    return fig
 
 
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS

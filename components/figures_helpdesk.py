@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout, trace
 from components.figures_programmes import (
     bars_height,
     legend_under_title,
@@ -29,17 +29,17 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
                     unit: str = "") -> go.Figure:
     """Stacked bars per month, one colour per `stack` value, with an optional dated marker
     (a vertical line and its label) drawn when the date lies within the months shown."""
-    fig = fast_figure()
     present = list(dict.fromkeys(df[stack]))
     codes = [c for c in order if c in present] + [c for c in present if c not in order]
+    traces = []
     for i, code in enumerate(codes):
         g = df[df[stack] == code]
         name = label(code)
-        fig.add_trace(go.Bar(x=g[x], y=g[value], name=name, marker={"color": PALETTE[i]},
-                             _validate=False,
-                             customdata=[code] * len(g),
-                             hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,.0f}} {unit}"
-                                           "<extra></extra>"))
+        traces.append(trace("bar", x=g[x], y=g[value], name=name, marker={"color": PALETTE[i]},
+                            customdata=[code] * len(g),
+                            hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,.0f}} {unit}"
+                                          "<extra></extra>"))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
     merge_layout(fig, {"barmode": "stack", "bargap": 0.08})
     if df.empty:
@@ -47,7 +47,8 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
     lo, hi = pd.Timestamp(df[x].min()), pd.Timestamp(df[x].max()) + pd.offsets.MonthEnd(0)
     # an explicit range: the marker's label must not stretch the axis past the data
     merge_axes(fig, "x", {"type": "date",
-                          "range": [lo - pd.Timedelta(days=16), hi + pd.Timedelta(days=1)]})
+                          "range": [(lo - pd.Timedelta(days=16)).isoformat(),
+                                    (hi + pd.Timedelta(days=1)).isoformat()]})
     if marker is not None:
         day, text = marker
         if lo <= pd.Timestamp(day) <= hi:
@@ -77,19 +78,19 @@ def share_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, v
     agg = (d.assign(_key=d["_code"].fillna("__other__"))
            .groupby(["_key", x], sort=False, as_index=False)[value].sum())
     agg["_share"] = agg[value] / agg.groupby(x)[value].transform("sum")
-    fig = fast_figure()
     keys = keep + (["__other__"] if (agg["_key"] == "__other__").any() else [])
+    traces = []
     for i, key in enumerate(keys):
         g = agg[agg["_key"] == key].sort_values(x)
         code = None if key == "__other__" else key
         name = other_label if code is None else label(code)
         color = NEUTRAL if code is None else PALETTE[i % len(PALETTE)]
-        fig.add_trace(go.Bar(
-            x=[str(v) for v in g[x]], y=g["_share"], name=name, marker={"color": color},
-            _validate=False,
+        traces.append(trace(
+            "bar", x=[str(v) for v in g[x]], y=g["_share"], name=name, marker={"color": color},
             customdata=[[code, int(n)] for n in g[value]],
             hovertemplate=(f"{name}<br>%{{x}}: %{{y:.1%}} (%{{customdata[1]:,}} {unit})"
                            "<extra></extra>")))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
     merge_layout(fig, {"barmode": "stack", "bargap": 0.2})
     merge_axes(fig, "x", {"type": "category"})
@@ -122,9 +123,8 @@ def change_bars(df: pd.DataFrame, ctx: FigureContext, *, category: str, value: s
             texts.append(fmt_signed(pct, 1 if 0 < abs(pct) < 0.5 else 0, "%"))
             colors.append(POSITIVE if ch > 0 else NEGATIVE if ch < 0 else NEUTRAL)
     cd = [[c, int(p), t] for c, p, t in zip(d[category], d[previous], texts, strict=True)]
-    fig = fast_figure([go.Bar(
-        y=cats, x=d[value], orientation="h", customdata=cd, marker={"color": PALETTE[0]},
-        _validate=False,
+    fig = fast_figure([trace(
+        "bar", y=cats, x=d[value], orientation="h", customdata=cd, marker={"color": PALETTE[0]},
         text=texts, textposition="outside", textfont={"color": colors, "size": 12},
         cliponaxis=False,
         hovertemplate=(f"<b>%{{y}}</b><br>%{{x:,.0f}} {unit}<br>{previous_word}: "
@@ -148,15 +148,16 @@ def percentile_lines(df: pd.DataFrame, ctx: FigureContext, *, x: str, period: st
                      x_title: str, y_title: str, unit: str = "") -> go.Figure:
     """One line per (column, name) over `x` (e.g. median and 90th-percentile days), with the
     period label and the number of observations behind each point in the hover."""
-    fig = fast_figure()
     dashes = ("solid", "dash", "dot")
+    traces = []
     for i, (col, name) in enumerate(lines):
-        fig.add_trace(go.Scatter(
-            x=df[x], y=df[col], name=name, mode="lines+markers", _validate=False,
+        traces.append(trace(
+            "scatter", x=df[x], y=df[col], name=name, mode="lines+markers",
             line={"color": PALETTE[i], "width": 2.5, "dash": dashes[i % len(dashes)]},
             marker={"size": 5}, customdata=list(zip(df[period], df[count], strict=True)),
             hovertemplate=(f"{name}<br>%{{customdata[0]}}: %{{y:,.0f}} {unit} "
                            f"(%{{customdata[1]:,}} {count_word})<extra></extra>")))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
     merge_axes(fig, "x", {"type": "date"})
     merge_axes(fig, "y", {"rangemode": "tozero"})

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout, trace
 from components.formats import PALETTE
 
 TITLE_BLOCK_PX = 58  # title + subtitle lines at the top of every figure (see base_layout)
@@ -63,20 +63,19 @@ def selection_by_year(df: pd.DataFrame, ctx: FigureContext, *, names: Sequence[s
                       of_word: str = "of") -> go.Figure:
     """Applications, shortlisted and selected as grouped bars per cycle year, with the
     selection rate (selected ÷ applications) as a line on a second y axis."""
-    fig = fast_figure()
+    traces = []
     years = [str(y) for y in df["year"]]
     for i, (col, name) in enumerate(zip(("applications", "shortlisted", "selected"), names,
                                         strict=True)):
-        fig.add_trace(go.Bar(x=years, y=df[col], name=name, marker={"color": PALETTE[i]},
-                             _validate=False,
+        traces.append(trace("bar", x=years, y=df[col], name=name, marker={"color": PALETTE[i]},
                              hovertemplate=f"{name}<br>%{{x}}: %{{y:,.0f}}<extra></extra>"))
-    fig.add_trace(go.Scatter(
+    traces.append(trace("scatter",
         x=years, y=df["selection_rate"], name=rate_name, yaxis="y2", mode="lines+markers",
-        _validate=False,
         line={"color": PALETTE[5], "width": 2.5}, marker={"size": 7},
         customdata=list(zip(df["selected"], df["applications"], strict=True)),
         hovertemplate=(f"{rate_name}<br>%{{x}}: %{{y:.1%}} (%{{customdata[0]:,}} {of_word} "
                        "%{customdata[1]:,})<extra></extra>")))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=x_title, y_title=y_title)
     merge_layout(fig, {"barmode": "group", "bargap": 0.18, "margin": {"r": 64}})
     merge_axes(fig, "x", {"type": "category"})
@@ -118,12 +117,11 @@ def applicants_and_selected(df: pd.DataFrame, ctx: FigureContext, *, category: s
     # the two panels as make_subplots(rows=1, cols=2, shared_yaxes=True, ...) lays them out
     # (_PANELS), without building a subplot figure for every request
     fig = fast_figure([
-        go.Bar(y=cats, x=d["applications"], orientation="h", customdata=cd, name=names[0],
-               marker={"color": PALETTE[0]}, hovertemplate=hover, xaxis="x", yaxis="y",
-               _validate=False),
-        go.Bar(y=cats, x=d["selected"], orientation="h", customdata=cd, name=names[1],
-               marker={"color": PALETTE[2]}, hovertemplate=hover, xaxis="x2", yaxis="y2",
-               _validate=False)], copy.deepcopy(_PANELS))
+        trace("bar", y=cats, x=d["applications"], orientation="h", customdata=cd, name=names[0],
+               marker={"color": PALETTE[0]}, hovertemplate=hover, xaxis="x", yaxis="y"),
+        trace("bar", y=cats, x=d["selected"], orientation="h", customdata=cd, name=names[1],
+               marker={"color": PALETTE[2]}, hovertemplate=hover, xaxis="x2", yaxis="y2")],
+        copy.deepcopy(_PANELS))
     base_layout(fig, ctx, legend=False)
     # two-line axis titles and few ticks: side by side, each panel is narrow on a phone
     merge_layout(fig, {"xaxis": {"title": {"text": wrap_label(axis_titles[0], 12)}},

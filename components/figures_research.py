@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout, trace
 from components.formats import PALETTE
 from components.i18n import t
 
@@ -42,12 +42,13 @@ def _t(lang: str) -> Callable[[str], str]:
 def per_year(df: pd.DataFrame, ctx: FigureContext) -> go.Figure:
     """Japanese participations, distinct organisations and projects per start year (lines)."""
     tr = _t(ctx.lang)
-    fig = fast_figure()
+    traces = []
     for i, (col, name) in enumerate(COUNTS):
-        fig.add_trace(go.Scatter(_validate=False,
+        traces.append(trace("scatter",
             x=df["year"], y=df[col], name=tr(name), mode="lines+markers",
             line={"color": PALETTE[i], "width": 2.5}, marker={"size": 6},
             hovertemplate=f"{tr(name)}<br>%{{x}}: %{{y:,.0f}}<extra></extra>"))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=tr("Year of project start"), y_title=tr("Number"))
     merge_axes(fig, "y", {"rangemode": "tozero"})
     merge_axes(fig, "x", {"dtick": 1})
@@ -60,14 +61,15 @@ def framework_comparison(df: pd.DataFrame, ctx: FigureContext, *,
     tr = _t(ctx.lang)
     names = [framework_label(f) for f in df["framework"]]
     codes = list(df["framework"])
-    fig = fast_figure()
+    traces = []
     for i, (col, name) in enumerate(COUNTS):
         cd = [[c, e] for c, e in zip(codes, df["ec_contribution"], strict=True)]
-        fig.add_trace(go.Bar(_validate=False,
+        traces.append(trace("bar",
             x=names, y=df[col], name=tr(name), marker={"color": PALETTE[i]}, customdata=cd,
-            text=df[col], textposition="outside", cliponaxis=False,
+            text=[f"{int(v):,}" for v in df[col]], textposition="outside", cliponaxis=False,
             hovertemplate=(f"%{{x}}<br>{tr(name)}: %{{y:,.0f}}<br>"
                            f"{tr('EU contribution')}: €%{{customdata[1]:,.0f}}<extra></extra>")))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=tr("Framework programme"), y_title=tr("Number"))
     merge_layout(fig, {"barmode": "group"})
     # headroom for the value labels above the bars (below the legend)
@@ -80,16 +82,17 @@ def contribution_per_year(df: pd.DataFrame, ctx: FigureContext, *,
                           framework_label: Label = _ident) -> go.Figure:
     """EU contribution to Japanese participants per start year, stacked by framework."""
     tr = _t(ctx.lang)
-    fig = fast_figure()
+    traces = []
     for i, (fw, g) in enumerate(df.groupby("framework", sort=True)):
         name = framework_label(fw)
         cd = [[fw, f, p] for f, p in zip(g["funded"], g["participations"], strict=True)]
-        fig.add_trace(go.Bar(_validate=False,
+        traces.append(trace("bar",
             x=g["year"], y=g["ec_contribution"], name=name, customdata=cd,
             marker={"color": PALETTE[i % len(PALETTE)]},
             hovertemplate=(f"{name}<br>%{{x}}: €%{{y:,.0f}}<br>"
                            f"{tr('funded participations')}: %{{customdata[1]:,.0f}} / "
                            "%{customdata[2]:,.0f}<extra></extra>")))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=tr("Year of project start"),
                 y_title=tr("EU contribution (EUR)"))
     merge_layout(fig, {"barmode": "stack"})
@@ -109,7 +112,7 @@ def breakdown(df: pd.DataFrame, ctx: FigureContext, *, category: str, label: Lab
     row_px = 32 if any("<br>" in c for c in cats) else 24
     cd = [[c, o, p, e] for c, o, p, e in zip(d[category], d["organisations"], d["projects"],
                                               d["ec_contribution"], strict=True)]
-    fig = fast_figure([go.Bar(_validate=False,
+    fig = fast_figure([trace("bar",
         y=cats, x=d["participations"], orientation="h", customdata=cd,
         marker={"color": PALETTE[color_index % len(PALETTE)]},
         hovertemplate=(f"%{{y}}<br>{tr('Participations')}: %{{x:,.0f}}<br>"

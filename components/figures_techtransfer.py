@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout
+from components.fastfig import fast_figure, merge_axes, merge_layout, trace
 from components.formats import PALETTE, fmt_int, fmt_pct
 from components.i18n import t
 
@@ -26,13 +26,14 @@ def offers_requests_per_year(df: pd.DataFrame, ctx: FigureContext, *,
                              kind_label: Label = _ident) -> go.Figure:
     """New offers and requests per year as grouped bars, one colour per kind."""
     lang = ctx.lang
-    fig = fast_figure()
+    traces = []
     for i, (kind, g) in enumerate(df.groupby("kind", sort=True)):
         name = kind_label(kind)
-        fig.add_trace(go.Bar(_validate=False,
+        traces.append(trace("bar",
             x=g["year"], y=g["new"], name=name, marker={"color": PALETTE[i % len(PALETTE)]},
             hovertemplate=f"{name}<br>%{{x}}: %{{y:,.0f}} {t('published', lang)}"
                           "<extra></extra>"))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=t("Year of publication", lang),
                 y_title=t("New offers and requests (number)", lang))
     merge_layout(fig, {"barmode": "group"})
@@ -43,16 +44,17 @@ def offers_requests_per_year(df: pd.DataFrame, ctx: FigureContext, *,
 def offer_stock(df: pd.DataFrame, ctx: FigureContext, *, kind_label: Label = _ident) -> go.Figure:
     """Open offers (published, not withdrawn) at each year end, one line per kind."""
     lang = ctx.lang
-    fig = fast_figure()
+    traces = []
     for i, (kind, g) in enumerate(df.groupby("kind", sort=True)):
         name = kind_label(kind)
-        fig.add_trace(go.Scatter(_validate=False,
+        traces.append(trace("scatter",
             x=g["year"], y=g["stock"], name=name, mode="lines+markers",
             line={"color": PALETTE[i % len(PALETTE)], "width": 2.5}, marker={"size": 6},
             customdata=list(zip(g["published"], g["withdrawn"], strict=True)),
             hovertemplate=(f"{name}<br>{t('Open at the end of', lang)} %{{x}}: %{{y:,.0f}}<br>"
                            f"{t('published', lang)} %{{customdata[0]:,.0f}} · "
                            f"{t('withdrawn', lang)} %{{customdata[1]:,.0f}}<extra></extra>")))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=t("Year end", lang),
                 y_title=t("Open offers and requests (number)", lang))
     merge_axes(fig, "y", {"rangemode": "tozero"})
@@ -70,7 +72,7 @@ def deal_funnel(df: pd.DataFrame, ctx: FigureContext, *,
     # A funnel hides its value axis, so the unit goes into the stage axis title.
     text = [fmt_int(n) if c == "–" else f"{fmt_int(n)} · {c}"
             for n, c in zip(df["deals"], conv, strict=True)]
-    fig = fast_figure([go.Funnel(_validate=False,
+    fig = fast_figure([trace("funnel",
         y=[stage_label(s) for s in df["stage"]], x=df["deals"],
         customdata=[[s, c, sh] for s, c, sh in zip(df["stage"], conv, share, strict=True)],
         text=text, textinfo="text", textposition="auto",
@@ -80,7 +82,9 @@ def deal_funnel(df: pd.DataFrame, ctx: FigureContext, *,
                        f"{t('Conversion from the previous stage', lang)}: %{{customdata[1]}}<br>"
                        f"{t('Share of the first stage', lang)}: %{{customdata[2]}}"
                        "<extra></extra>"))])
-    base_layout(fig, ctx, y_title=t("Stage (number of deals · % from the stage before)", lang),
+    # two lines: on one, the rotated title is taller than the funnel and runs into the title
+    y_title = t("Stage (number of deals · % from the stage before)", lang).replace(" (", "<br>(", 1)
+    base_layout(fig, ctx, y_title=y_title,
                 legend=False)
     return fig
 
@@ -93,15 +97,16 @@ def deals_breakdown(df: pd.DataFrame, ctx: FigureContext, *, category: str,
     d = df.sort_values(["deals", category], ascending=[True, False])
     cats = [label(c) for c in d[category]]
     codes = list(d[category])
-    fig = fast_figure()
+    traces = []
     # Horizontal groups stack their traces bottom-up: add "Signed" first so "Deals" sits on
     # top of each pair, and reverse the legend so it still reads Deals, Signed.
     for col, name, color in (("signed", t("Signed", lang), PALETTE[1]),
                              ("deals", t("Deals", lang), PALETTE[0])):
-        fig.add_trace(go.Bar(_validate=False,
+        traces.append(trace("bar",
             y=cats, x=d[col], name=name, orientation="h", customdata=codes,
             marker={"color": color},
             hovertemplate=f"%{{y}}<br>{name}: %{{x:,.0f}}<extra></extra>"))
+    fig = fast_figure(traces)
     base_layout(fig, ctx, x_title=t("Deals (number)", lang), y_title=category_title)
     return merge_layout(fig, {"barmode": "group",
                               "height": max(ctx.height, 120 + row_px * len(cats)),

@@ -6,8 +6,10 @@ seen at once by every worker sharing the cache.
 
 Reading the data version is one small query. A callback that runs several queries reads it
 once: inside `with pinned():` every `run`/`cached` call (and `is_demo_loaded`) uses the same
-snapshot of the meta table. Outside such a block each call reads it afresh, so code that
-changes data and then reads it back in the same request always sees its own change.
+snapshot of the meta table, and the same database connection (one pool checkout per callback,
+not one per chart, and per-connection memos such as the summaries' status are read once).
+Outside such a block each call reads it afresh, so code that changes data and then reads it
+back in the same request always sees its own change.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from data_access.db import get_engine
 from data_access.models import Meta
@@ -38,6 +40,7 @@ class Snapshot(NamedTuple):
 
 
 _pinned: ContextVar[Snapshot | None] = ContextVar("dashboard_meta_snapshot", default=None)
+_conn: ContextVar[Connection | None] = ContextVar("dashboard_pinned_connection", default=None)
 
 
 def use_cache(cache: Any) -> None:
@@ -46,12 +49,27 @@ def use_cache(cache: Any) -> None:
     _cache = cache
 
 
+def _read_snapshot(conn: Connection) -> Snapshot:
+    rows = dict(conn.execute(select(Meta.key, Meta.value).where(
+        Meta.key.in_(("data_version", "demo_loaded")))).all())
+    return Snapshot(rows.get("data_version") or "0", rows.get("demo_loaded") == "1")
+
+
 def read_snapshot() -> Snapshot:
     """Data version and demo flag, read together in one query."""
+    with connection() as conn:
+        return _read_snapshot(conn)
+
+
+@contextmanager
+def connection() -> Iterator[Connection]:
+    """The pinned block's connection, else a fresh one (closed at the end of the block)."""
+    shared = _conn.get()
+    if shared is not None:
+        yield shared
+        return
     with get_engine().connect() as conn:
-        rows = dict(conn.execute(select(Meta.key, Meta.value).where(
-            Meta.key.in_(("data_version", "demo_loaded")))).all())
-    return Snapshot(rows.get("data_version") or "0", rows.get("demo_loaded") == "1")
+        yield conn
 
 
 def snapshot() -> Snapshot:
@@ -61,16 +79,20 @@ def snapshot() -> Snapshot:
 
 @contextmanager
 def pinned() -> Iterator[Snapshot]:
-    """Read the meta snapshot once and use it for every call inside the block."""
+    """Read the meta snapshot once and use it, and one connection, for every call inside the
+    block (read-only use: the connection's transaction is rolled back at the end)."""
     outer = _pinned.get()
     if outer is not None:  # nested: keep the outer snapshot
         yield outer
         return
-    token = _pinned.set(read_snapshot())
-    try:
-        yield _pinned.get()  # type: ignore[misc]
-    finally:
-        _pinned.reset(token)
+    with get_engine().connect() as conn:
+        ctoken = _conn.set(conn)
+        token = _pinned.set(_read_snapshot(conn))
+        try:
+            yield _pinned.get()  # type: ignore[misc]
+        finally:
+            _pinned.reset(token)
+            _conn.reset(ctoken)
 
 
 def data_version() -> str:
@@ -87,13 +109,13 @@ def _key(fn: Callable[..., Any], kwargs: dict[str, Any], version: str) -> str:
 def run(fn: Callable[..., T], **kwargs: Any) -> T:
     """Run `fn(conn, **kwargs)` on a fresh connection (read-only use), cached when enabled."""
     if _cache is None:
-        with get_engine().connect() as conn:
+        with connection() as conn:
             return fn(conn, **kwargs)
     key = _key(fn, kwargs, data_version())
     hit = _cache.get(key)
     if hit is not None:
         return hit
-    with get_engine().connect() as conn:
+    with connection() as conn:
         result = fn(conn, **kwargs)
     _cache.set(key, result)
     return result

@@ -10,6 +10,7 @@ import pandas as pd
 from dash import html
 
 from components.charts import FigureContext, chart_card
+from components.fastfig import merge_layout
 from components.figures import bar_chart
 from components.figures_helpdesk import (
     change_bars,
@@ -102,7 +103,7 @@ def fig_requester(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
                     label=lambda c: wrap_label(vocab.label(vocab.ORG_TYPES, c, ctx.lang)),
                     value_title=t("Enquiries (number)", ctx.lang),
                     hover="%{x:,.0f} " + t("enquiries", ctx.lang))
-    fig.update_layout(height=bars_height(fig.data[0].y, ctx))
+    merge_layout(fig, {"height": bars_height(fig.data[0].y, ctx)})
     return tidy_footer(fig, ctx)
 
 
@@ -112,7 +113,7 @@ def fig_country(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
                     label=lambda c: wrap_label(country_label(c, ctx.lang)),
                     value_title=t("Enquiries (number)", ctx.lang),
                     hover="%{x:,.0f} " + t("enquiries", ctx.lang))
-    fig.update_layout(height=bars_height(fig.data[0].y, ctx))
+    merge_layout(fig, {"height": bars_height(fig.data[0].y, ctx)})
     return tidy_footer(fig, ctx)
 
 

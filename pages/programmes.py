@@ -8,6 +8,7 @@ import pandas as pd
 from dash import html
 
 from components.charts import FigureContext, chart_card
+from components.fastfig import merge_layout
 from components.figures import bar_chart
 from components.figures_programmes import (
     applicants_and_selected,
@@ -84,7 +85,7 @@ def fig_hosts(df: pd.DataFrame, ctx: FigureContext):  # noqa: ANN201
                     label=lambda c: wrap_label(vocab.label(vocab.SECTORS, c, ctx.lang)),
                     value_title=t("Participants placed (number)", ctx.lang),
                     hover="%{x:,.0f} " + t("participants", ctx.lang))
-    fig.update_layout(height=bars_height(fig.data[0].y, ctx))
+    merge_layout(fig, {"height": bars_height(fig.data[0].y, ctx)})
     return tidy_footer(fig, ctx)
 
 
