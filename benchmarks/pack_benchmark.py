@@ -147,8 +147,6 @@ def main(pages: list[str]) -> None:
             "outputs": [
                 [{"id": {"key": k, "page": page, "type": "chart"}, "property": "figure"}
                  for k in keys],
-                [{"id": {"key": k, "page": page, "type": "chart-table"},
-                  "property": "children"} for k in keys],
                 {"id": {"page": page, "type": "chips"}, "property": "children"},
                 {"id": {"page": page, "type": "asof"}, "property": "children"},
             ],

@@ -189,7 +189,6 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
 
     @callback(
         Output({"type": "chart", "page": page, "key": ALL}, "figure"),
-        Output({"type": "chart-table", "page": page, "key": ALL}, "children"),
         Output({"type": "chips", "page": page}, "children"),
         Output({"type": "asof", "page": page}, "children"),
         Input("url", "search"),
@@ -208,21 +207,40 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
 
     update_charts.__name__ = f"update_charts_{page}"
 
+    @callback(
+        Output({"type": "chart-table", "page": page, "key": ALL}, "children"),
+        Input({"type": "chart-summary", "page": page, "key": ALL}, "n_clicks"),
+        Input("url", "search"),
+        State({"type": "chart-summary", "page": page, "key": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+    def update_tables(clicks, search, ids):  # noqa: ANN001, ANN202
+        """The numbers under the charts whose "Show the numbers" is open (an odd number of
+        clicks on its summary); closed ones hold nothing. Built on demand: hundreds of table
+        rows in every card would make each filter change re-render thousands of
+        components in the browser."""
+        state = page_state(search)
+        with service.pinned():
+            return [orjson.Fragment(service.cached(
+                        "table", [page, i["key"], state_key(state)],
+                        lambda i=i: to_json_bytes(table_output(by_key[i["key"]], state))))
+                    if n and n % 2 else None
+                    for n, i in zip(clicks, ids, strict=True)]
 
-def serialised(output: tuple[list, list, list, str]) -> tuple[list[bytes], list[bytes],
-                                                               bytes, str]:
-    """A page's output with every figure, table and the chips as JSON bytes (what is cached:
+    update_tables.__name__ = f"update_tables_{page}"
+
+
+def serialised(output: tuple[list, list, str]) -> tuple[list[bytes], bytes, str]:
+    """A page's output with every figure and the chips as JSON bytes (what is cached:
     bytes unpickle at once, a tree of thousands of dicts does not)."""
-    figures, tables, chip_list, asof = output
-    return ([to_json_bytes(f) for f in figures], [to_json_bytes(t) for t in tables],
-            to_json_bytes(chip_list), asof)
+    figures, chip_list, asof = output
+    return [to_json_bytes(f) for f in figures], to_json_bytes(chip_list), asof
 
 
-def as_fragments(cached: tuple[list[bytes], list[bytes], bytes, str]) -> tuple:
+def as_fragments(cached: tuple[list[bytes], bytes, str]) -> tuple:
     """The cached JSON as callback return values Dash embeds verbatim (orjson.Fragment)."""
-    figures, tables, chip_list, asof = cached
-    return ([orjson.Fragment(f) for f in figures], [orjson.Fragment(t) for t in tables],
-            orjson.Fragment(chip_list), asof)
+    figures, chip_list, asof = cached
+    return [orjson.Fragment(f) for f in figures], orjson.Fragment(chip_list), asof
 
 
 def state_key(state: PageState) -> list[Any]:
@@ -249,31 +267,35 @@ def labelled(df: pd.DataFrame | None, spec: ChartSpec, lang: str) -> pd.DataFram
 
 
 def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
-                keys: Sequence[str]) -> tuple[list, list, list, str]:
-    """Every chart's figure and table, the chips and "data as of" of a page, as the plain
-    JSON-able values Dash sends (so they can be cached and served as they are)."""
+                keys: Sequence[str]) -> tuple[list, list, str]:
+    """Every chart's figure, the chips and "data as of" of a page, as the plain JSON-able
+    values Dash sends (so they can be cached and served as they are)."""
     demo = service.is_demo_loaded()
-    figures, tables = [], []
+    figures = []
     dates: dict[str, str | None] = {}
     for key in keys:
         spec = by_key[key]
         if spec.family not in dates:
             dates[spec.family] = data_as_of(spec.family) if spec.family else None
-        fig, df = render(spec, state, demo=demo, as_of=dates[spec.family])
+        fig, _df = render(spec, state, demo=demo, as_of=dates[spec.family])
         figures.append(plain(fig))
-        tables.append(table_json(labelled(df, spec, state.lang),
-                                 [(c, t(h, state.lang)) for c, h in spec.columns],
-                                 dict(spec.formats),
-                                 empty_text=t("No data for these filters", state.lang),
-                                 more_text=t("Showing the first {n:,} of {total:,} rows; the "
-                                             "downloads hold them all.", state.lang)))
     sel = []
     for dim, value in state.selections.items():
         lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))
         sel.append((dim, t(lbl, state.lang), vl(value, state.lang)))
     known = sorted(d for d in dates.values() if d)
     asof = (f"{t('Data as of', state.lang)} {known[-1]}" if known else "")
-    return figures, tables, plain(chips(sel, state.lang)), asof
+    return figures, plain(chips(sel, state.lang)), asof
+
+
+def table_output(spec: ChartSpec, state: PageState) -> dict[str, Any]:
+    """The numbers behind one chart for a state, as the table Dash sends (codes as names)."""
+    lang = state.lang
+    return table_json(labelled(chart_data(spec, state), spec, lang),
+                      [(c, t(h, lang)) for c, h in spec.columns], dict(spec.formats),
+                      empty_text=t("No data for these filters", lang),
+                      more_text=t("Showing the first {n:,} of {total:,} rows; the downloads "
+                                  "hold them all.", lang))
 
 
 def clicked_value(click: Mapping[str, Any] | None) -> str | None:

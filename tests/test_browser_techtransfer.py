@@ -116,6 +116,9 @@ def numbers(browser, page: str, key: str) -> list[list[str]]:  # noqa: ANN001
             summary.click()
         return details.get_attribute("open") is not None
     wait_for(opened)
+    # the table is fetched when "Show the numbers" opens: wait for its rows (or "No data")
+    wait_for(lambda: card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr, "
+                                                         "[id*='chart-table'] p"))
     rows = card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr")
     return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
 
