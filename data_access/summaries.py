@@ -402,9 +402,9 @@ def offer_events(conn: Connection, *, event: str, year_from: int | None = None,
     if kinds:
         stmt = stmt.where(OS.kind.in_(list(kinds)))
     rows = _rows(conn, stmt.group_by(OS.year, OS.kind).order_by(OS.kind, OS.year))
-    return pd.DataFrame({"year": pd.array([int(r[0]) for r in rows], dtype="int64"),
+    return pd.DataFrame({"year": pd.array([int(r[0]) for r in rows], dtype=np.int64),
                          "kind": pd.array([r[1] for r in rows], dtype=object),
-                         "offers": pd.array([int(r[2]) for r in rows], dtype="int64")})
+                         "offers": pd.array([int(r[2]) for r in rows], dtype=np.int64)})
 
 
 def candidate_months(first: dt.date | None, last: dt.date | None,
@@ -753,7 +753,7 @@ def _combine(parts: list[Rows], keys: list[str]) -> pd.DataFrame:
     for name, values in zip([*keys, "enquiries"], cols, strict=True):
         is_int = name in ("enquiries", "days", "year", "month", "quarter")
         data[name] = pd.array([int(v) for v in values] if is_int else list(values),
-                              dtype="int64" if is_int else object)
+                              dtype=np.int64 if is_int else object)
     return pd.DataFrame(data)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from data_access import summaries
 from data_access.models import HelpdeskEnquiry as E
 from data_access.queries.common import (
+    I64,
     days_between,
     frame,
     where_in,
@@ -92,7 +93,7 @@ def enquiries_by_month(conn: Connection, *, year_from: int, year_to: int,
                          countries=countries)
         df = frame(conn, stmt.group_by(y, m, E.desk), ["year", "m", "desk", "enquiries"])
     df["month"] = _first_days(df["year"], df["m"])
-    df["enquiries"] = df["enquiries"].astype("int64")
+    df["enquiries"] = df["enquiries"].astype(I64)
     return (df[["month", "desk", "enquiries"]]
             .sort_values(["desk", "month"], ignore_index=True))
 
@@ -111,7 +112,7 @@ def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
                          sectors=sectors, desks=desks, topics=topics, requesters=requesters,
                          countries=countries)
         df = frame(conn, stmt.group_by(y, E.topic), ["year", "topic", "enquiries"])
-    df = df.astype({"year": "int64", "enquiries": "int64"})
+    df = df.astype({"year": I64, "enquiries": I64})
     df["share"] = df["enquiries"] / df.groupby("year")["enquiries"].transform("sum")
     # biggest topics overall first, so stacks and legends keep one order across years
     order = df.groupby("topic")["enquiries"].sum().sort_values(ascending=False)
@@ -180,7 +181,7 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
         prev = func.sum(case((E.received_date <= p1, 1), else_=0))
         stmt = _filtered(select(E.topic, cur, prev), date_from=p0, date_to=d1, **f)
         df = frame(conn, stmt.group_by(E.topic), ["topic", "enquiries", "previous"])
-    df = df.astype({"enquiries": "int64", "previous": "int64"})
+    df = df.astype({"enquiries": I64, "previous": I64})
     df = df[df["enquiries"] > 0]
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -204,7 +205,7 @@ def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: in
     if df is None:
         stmt = _in_years(select(col, func.count()), year_from, year_to, **filters)
         df = frame(conn, stmt.group_by(col), [name, "enquiries"])
-    df = df.astype({"enquiries": "int64"})
+    df = df.astype({"enquiries": I64})
     df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []
     return df.sort_values(["enquiries", name], ascending=[False, True], ignore_index=True)
 
@@ -289,7 +290,7 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
     cols = ["period", "period_start", "answered", "median_days", "p90_days"]
     if hist.empty:
         return pd.DataFrame(columns=cols)
-    hist["key"] = hist["year"].astype("int64") * 100 + hist["sub"].astype("int64")
+    hist["key"] = hist["year"].astype(I64) * 100 + hist["sub"].astype(I64)
     q = quantiles_from_histogram(hist, "key", "days", "n", (0.5, 0.9))
     year, sub_n = q["key"] // 100, q["key"] % 100
     first_month = (sub_n - 1) * 3 + 1 if by == "quarter" else sub_n
@@ -297,5 +298,5 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
     q["period"] = (year.astype(str) + "-Q" + sub_n.astype(str) if by == "quarter"
                    else year.astype(str) + "-" + sub_n.map("{:02d}".format))
     q = q.rename(columns={"n": "answered", "q50": "median_days", "q90": "p90_days"})
-    q["answered"] = q["answered"].astype("int64")
+    q["answered"] = q["answered"].astype(I64)
     return q[cols].sort_values("period_start", ignore_index=True)

@@ -18,6 +18,7 @@ from data_access.models import (
     TechDeal,
 )
 from data_access.queries.common import (
+    I64,
     days_between,
     frame,
     median_from_histogram,
@@ -38,7 +39,7 @@ def applications_by_year(conn: Connection, *, year_from: int, year_to: int,
     stmt = where_sectors(stmt, a.sector_code, sectors)
     df = frame(conn, stmt, ["year", "applications", "shortlisted", "selected"])
     df[["applications", "shortlisted", "selected"]] = df[
-        ["applications", "shortlisted", "selected"]].astype("int64")
+        ["applications", "shortlisted", "selected"]].astype(I64)
     df["selection_rate"] = df["selected"] / df["applications"]
     return df
 
@@ -61,7 +62,7 @@ def enquiries_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
     med = median_from_histogram(hist, "year", "days", "enquiries").rename(
         columns={"days": "median_days"})
     out = counts.sort_values("year", ignore_index=True).merge(med, on="year", how="left")
-    out["enquiries"] = out["enquiries"].astype("int64")
+    out["enquiries"] = out["enquiries"].astype(I64)
     return out[["year", "enquiries", "median_days"]]
 
 
@@ -83,7 +84,7 @@ def _enquiries_by_year_facts(conn: Connection, *, date_from: dt.date, date_to: d
     med = median_from_histogram(hist, "year", "days", "n").rename(
         columns={"days": "median_days"})
     out = df.merge(med, on="year", how="left")
-    out["enquiries"] = out["enquiries"].astype("int64")
+    out["enquiries"] = out["enquiries"].astype(I64)
     return out
 
 
@@ -96,7 +97,7 @@ def deals_signed_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.da
         d.stage == "signed", d.signed_date.between(date_from, date_to))
         .group_by(y).order_by(y), d.sector_code, sectors)
     df = frame(conn, stmt, ["year", "deals_signed"])
-    df["deals_signed"] = df["deals_signed"].astype("int64")
+    df["deals_signed"] = df["deals_signed"].astype(I64)
     return df
 
 
@@ -110,7 +111,7 @@ def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.
         .where(r.country_code == "JP", p.start_date.between(date_from, date_to))
         .group_by(y).order_by(y), p.sector_code, sectors)
     df = frame(conn, stmt, ["year", "participations"])
-    df["participations"] = df["participations"].astype("int64")
+    df["participations"] = df["participations"].astype(I64)
     return df
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.models import ProgrammeApplication as A
-from data_access.queries.common import frame, where_in, where_sectors
+from data_access.queries.common import I64, frame, where_in, where_sectors
 
 # Shortlisted includes those later selected: the stages are nested.
 _SHORTLISTED = func.sum(case((A.status.in_(["shortlisted", "selected"]), 1), else_=0))
@@ -58,7 +58,7 @@ def _filtered(stmt: Select, *, year_from: int, year_to: int, sectors: Sequence[s
 
 def _ints(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     for c in cols:
-        df[c] = df[c].astype("int64")
+        df[c] = df[c].astype(I64)
     return df
 
 

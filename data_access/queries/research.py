@@ -14,7 +14,15 @@ from sqlalchemy import Connection, Select, case, func, literal_column, select
 
 from data_access.models import ResearchParticipation as R
 from data_access.models import ResearchProject as P
-from data_access.queries.common import frame, where_in, where_sectors, year_bounds, year_of
+from data_access.queries.common import (
+    F64,
+    I64,
+    frame,
+    where_in,
+    where_sectors,
+    year_bounds,
+    year_of,
+)
 
 # An inline literal, not a bound parameter: PostgreSQL must see the same expression in SELECT
 # and GROUP BY, and two bound parameters would be two different expressions to it.
@@ -44,10 +52,10 @@ MEASURES = ["participations", "organisations", "projects", "ec_contribution"]
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    types = {c: "int64" for c in ("year", "participations", "organisations", "projects")
+    types = {c: I64 for c in ("year", "participations", "organisations", "projects")
              if c in df.columns}
     if "ec_contribution" in df.columns:
-        types["ec_contribution"] = "float64"
+        types["ec_contribution"] = F64
     return df.astype(types)
 
 
@@ -92,7 +100,7 @@ def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
                  parts=parts, activity_types=activity_types, roles=roles)
     stmt = stmt.group_by(y, P.framework).order_by(P.framework, y)
     df = frame(conn, stmt, ["year", "framework", "ec_contribution", "funded", "participations"])
-    return _typed(df).astype({"funded": "int64"})
+    return _typed(df).astype({"funded": I64})
 
 
 def _by(conn: Connection, col, name: str, **filters: object) -> pd.DataFrame:  # noqa: ANN001
