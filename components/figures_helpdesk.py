@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -61,6 +62,9 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
     return tidy_footer(legend_under_title(fig, ctx), ctx)
 
 
+_OTHER = "__other__"
+
+
 def share_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, value: str,
                   label: Callable[[str], str], x_title: str, y_title: str, other_label: str,
                   top: int = 7, unit: str = "") -> go.Figure:
@@ -70,24 +74,30 @@ def share_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str, v
     grey "other" band (no code in customdata, so clicking it filters nothing), which keeps
     the colours distinguishable and the legend short enough for a phone.
     """
-    totals = df.groupby(stack, sort=False)[value].sum().sort_values(ascending=False,
-                                                                     kind="stable")
-    keep = list(totals.index[:top])
-    d = df.copy()
-    d["_code"] = d[stack].where(d[stack].isin(keep), None)
-    agg = (d.assign(_key=d["_code"].fillna("__other__"))
-           .groupby(["_key", x], sort=False, as_index=False)[value].sum())
-    agg["_share"] = agg[value] / agg.groupby(x)[value].transform("sum")
-    keys = keep + (["__other__"] if (agg["_key"] == "__other__").any() else [])
+    # (plain Python over a few hundred rows: cheaper than a dozen pandas steps)
+    stacks, xs, vals = df[stack].tolist(), df[x].tolist(), df[value].tolist()
+    totals: dict[Any, float] = {}  # in order of first appearance
+    for code, v in zip(stacks, vals, strict=True):
+        totals[code] = totals.get(code, 0) + v
+    keep = [c for c, _ in sorted(totals.items(), key=lambda kv: -kv[1])][:top]  # stable
+    kept = set(keep)
+    cells: dict[tuple[Any, Any], float] = {}
+    per_x: dict[Any, float] = {}
+    for code, xv, v in zip(stacks, xs, vals, strict=True):
+        key = code if code in kept else _OTHER
+        cells[key, xv] = cells.get((key, xv), 0) + v
+        per_x[xv] = per_x.get(xv, 0) + v
+    keys = keep + ([_OTHER] if any(k == _OTHER for k, _ in cells) else [])
     traces = []
     for i, key in enumerate(keys):
-        g = agg[agg["_key"] == key].sort_values(x)
-        code = None if key == "__other__" else key
+        points = sorted((xv, n) for (k, xv), n in cells.items() if k == key)
+        code = None if key == _OTHER else key
         name = other_label if code is None else label(code)
         color = NEUTRAL if code is None else PALETTE[i % len(PALETTE)]
         traces.append(trace(
-            "bar", x=[str(v) for v in g[x]], y=g["_share"], name=name, marker={"color": color},
-            customdata=[[code, int(n)] for n in g[value]],
+            "bar", x=[str(xv) for xv, _ in points], y=[n / per_x[xv] for xv, n in points],
+            name=name, marker={"color": color},
+            customdata=[[code, int(n)] for _, n in points],
             hovertemplate=(f"{name}<br>%{{x}}: %{{y:.1%}} (%{{customdata[1]:,}} {unit})"
                            "<extra></extra>")))
     fig = fast_figure(traces)

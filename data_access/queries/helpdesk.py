@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from data_access import summaries
 from data_access.models import HelpdeskEnquiry as E
 from data_access.queries.common import (
+    F64,
     I64,
     days_between,
     frame,
@@ -112,12 +113,22 @@ def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
                          sectors=sectors, desks=desks, topics=topics, requesters=requesters,
                          countries=countries)
         df = frame(conn, stmt.group_by(y, E.topic), ["year", "topic", "enquiries"])
-    df = df.astype({"year": I64, "enquiries": I64})
-    df["share"] = df["enquiries"] / df.groupby("year")["enquiries"].transform("sum")
+    rows = [(int(y), tp, int(n)) for y, tp, n in
+            zip(df["year"].tolist(), df["topic"].tolist(), df["enquiries"].tolist(), strict=True)]
+    per_year: dict[int, int] = {}
+    per_topic: dict[str, int] = {}
+    for y, tp, n in rows:
+        per_year[y] = per_year.get(y, 0) + n
+        per_topic[tp] = per_topic.get(tp, 0) + n
     # biggest topics overall first, so stacks and legends keep one order across years
-    order = df.groupby("topic")["enquiries"].sum().sort_values(ascending=False)
-    df["_rank"] = df["topic"].map({k: i for i, k in enumerate(order.index)})
-    return df.sort_values(["_rank", "year"], ignore_index=True).drop(columns="_rank")
+    order = sorted(sorted(per_topic), key=lambda tp: -per_topic[tp])
+    rank = {tp: i for i, tp in enumerate(order)}
+    rows.sort(key=lambda r: (rank[r[1]], r[0]))
+    return pd.DataFrame({
+        "year": np.array([r[0] for r in rows], dtype=I64),
+        "topic": np.array([r[1] for r in rows], dtype=object),
+        "enquiries": np.array([r[2] for r in rows], dtype=I64),
+        "share": np.array([r[2] / per_year[r[0]] for r in rows], dtype=F64)})
 
 
 def _as_date(v: object) -> dt.date | None:
@@ -173,27 +184,37 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
     now = _summary(conn, by=["topic"], date_from=d0, date_to=d1, **f)
     before = None if now is None else _summary(conn, by=["topic"], date_from=p0,
                                                date_to=p1, **f)
+    counts: dict[str, list[int]] = {}  # topic -> [enquiries, previous]
     if now is not None and before is not None:
-        df = now.merge(before.rename(columns={"enquiries": "previous"}), on="topic",
-                       how="outer").fillna(0)
+        for i, frame_ in enumerate((now, before)):
+            for topic, n in zip(frame_["topic"].tolist(), frame_["enquiries"].tolist(),
+                                strict=True):
+                counts.setdefault(topic, [0, 0])[i] += int(n)
     else:
         cur = func.sum(case((E.received_date >= d0, 1), else_=0))
         prev = func.sum(case((E.received_date <= p1, 1), else_=0))
         stmt = _filtered(select(E.topic, cur, prev), date_from=p0, date_to=d1, **f)
-        df = frame(conn, stmt.group_by(E.topic), ["topic", "enquiries", "previous"])
-    df = df.astype({"enquiries": I64, "previous": I64})
-    df = df[df["enquiries"] > 0]
-    if df.empty:
+        for topic, n, m in conn.execute(stmt.group_by(E.topic)):
+            counts[topic] = [int(n or 0), int(m or 0)]
+    # (plain Python: a dozen topics, where each pandas step would cost more than the query)
+    rows = sorted(((t, n, m) for t, (n, m) in counts.items() if n > 0),
+                  key=lambda r: (-r[1], r[0]))
+    if not rows:
         return pd.DataFrame(columns=cols)
-    df["share"] = df["enquiries"] / df["enquiries"].sum()
+    total = sum(n for _, n, _ in rows)
     covered = earliest is not None and earliest <= p0
-    df["compared"] = covered
-    df["change"] = ((df["enquiries"] - df["previous"]) / df["previous"]).where(
-        (df["previous"] > 0) & covered)
-    df = df.sort_values(["enquiries", "topic"], ascending=[False, True]).head(limit)
-    df["period_from"], df["period_to"] = d0.isoformat(), d1.isoformat()
-    df["previous_from"], df["previous_to"] = p0.isoformat(), p1.isoformat()
-    return df[cols].reset_index(drop=True)
+    rows = rows[:limit]
+    nan = float("nan")
+    return pd.DataFrame({
+        "topic": np.array([t for t, _, _ in rows], dtype=object),
+        "enquiries": np.array([n for _, n, _ in rows], dtype=I64),
+        "previous": np.array([m for _, _, m in rows], dtype=I64),
+        "change": np.array([(n - m) / m if m > 0 and covered else nan for _, n, m in rows],
+                           dtype=F64),
+        "share": np.array([n / total for _, n, _ in rows], dtype=F64),
+        "compared": np.array([covered] * len(rows), dtype=bool),
+        "period_from": d0.isoformat(), "period_to": d1.isoformat(),
+        "previous_from": p0.isoformat(), "previous_to": p1.isoformat()}, columns=cols)
 
 
 def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: int,
