@@ -41,8 +41,23 @@ def _prepare_database(settings: Settings) -> None:
                 if empty:
                     log.warning("Empty database: loading demo data")
                     load_demo(engine, log=log.info)
+            _refresh_summaries(engine)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _refresh_summaries(engine: Any) -> None:
+    """Rebuild the summary tables when they do not match the data (a new version counts other
+    cuboids, or rows were written without an import): queries would read the fact table
+    meanwhile, correct but slow. Once, at start, under the start-up lock."""
+    from data_access import summaries
+    from data_access.demo import has_any_data
+
+    with engine.begin() as conn:
+        if summaries.status(conn) is None and has_any_data(conn):
+            log.warning("Summary tables out of date: rebuilding them")
+            st = summaries.rebuild(conn)
+            log.warning("Summary tables rebuilt in %.1f s", st.seconds)
 
 
 def _make_cache(server: Any, settings: Settings) -> Cache:

@@ -116,6 +116,7 @@ COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _T, _S, _R, _C), False),
     ("year", (_D, _T, _S, _R, _C), False),
     ("month", (_D, _T, _S, _R)),
+    ("month", (_D, _T, _S, _C)),
     ("month", (_D, _S, _C)),
     ("month", (_D, _T, _C)),
     ("month", (_D, _R, _C)),
@@ -143,9 +144,10 @@ COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("year", (_D, _R)),
     ("year", (_D,)),
 )
-# Days-to-answer histograms, month grain (the chart is per month or quarter). Country is left
-# out (it would multiply the finest histogram by forty): a country filter on the days chart
-# reads the fact table.
+# Days-to-answer histograms, month grain (the chart is per month or quarter). Country is kept
+# out of the finest one (it would multiply it by forty); a second, smaller root with country
+# serves the days chart when a country is clicked (a cuboid no earlier one contains is
+# counted from the fact table itself).
 DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _T, _S, _R)),
     ("month", (_D, _T, _S)),
@@ -155,6 +157,8 @@ DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _R)),
     ("month", (_D,)),
     ("month", ()),
+    ("month", (_D, _S, _C)),
+    ("month", (_D, _C)),
 )
 DAILY_DIMS = frozenset((_D, _T, _S))  # helpdesk_daily_summary
 DAILY_DAYS_DIMS = frozenset((_S,))  # helpdesk_daily_days_summary
@@ -360,8 +364,10 @@ def _pack(conn: Connection, stage: Table, cid: int, dims: frozenset[str]) -> int
                  stmt)
 
 
-def _parent(built: Sequence[_Built], child: Cuboid) -> _Built:
-    return min((b for b in built if _derivable(b.cuboid, child)), key=lambda b: b.rows)
+def _parent(built: Sequence[_Built], child: Cuboid) -> _Built | None:
+    """The smallest built cuboid `child` can be derived from (None: count it from the facts)."""
+    fits = [b for b in built if _derivable(b.cuboid, child)]
+    return min(fits, key=lambda b: b.rows) if fits else None
 
 
 def year_of_date(col: ColumnElement, dialect: str) -> ColumnElement[int]:
@@ -450,6 +456,7 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     built = [_Built(top, n, stage, None)]
     for cid, c in enumerate(COUNT_CUBOIDS[1:], 1):
         parent = _parent(built, c)
+        assert parent is not None, c  # the first count cuboid holds every dimension
         if c.stored:
             target, number = HS.__table__, cid
         else:
@@ -460,19 +467,19 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     count_rows = [b.rows for b in built]
 
     # days to answer: plain staging histograms, each packed into one text row per cell+month
-    top = DAYS_CUBOIDS[0]
-    stage = _stage(conn, "hd_stage_d0", with_days=True)
-    stages.append(stage)
-    n = _fill(conn, stage, [*_CELL_COLS, "ym", "days", "enquiries"],
-              select(*_cell(ec, top.dims), m, days, func.count())
-              .where(E.answered_date.is_not(None))
-              .group_by(*_keys(ec, top.dims), m, days))
-    dbuilt = [_Built(top, n, stage, None)]
-    for c in DAYS_CUBOIDS[1:]:
+    dbuilt: list[_Built] = []
+    for c in DAYS_CUBOIDS:
         target = _stage(conn, f"hd_stage_d{len(dbuilt)}", with_days=True)
         stages.append(target)
-        dbuilt.append(_Built(c, _derive(conn, _parent(dbuilt, c), c, target, None,
-                                        with_days=True), target, None))
+        parent = _parent(dbuilt, c)
+        if parent is not None:
+            n = _derive(conn, parent, c, target, None, with_days=True)
+        else:  # a root: counted from the fact table
+            n = _fill(conn, target, [*_CELL_COLS, "ym", "days", "enquiries"],
+                      select(*_cell(ec, c.dims), m, days, func.count())
+                      .where(E.answered_date.is_not(None))
+                      .group_by(*_keys(ec, c.dims), m, days))
+        dbuilt.append(_Built(c, n, target, None))
     days_rows = [_pack(conn, b.table, cid, b.cuboid.dims) for cid, b in enumerate(dbuilt)]
     for stage in stages:
         stage.drop(conn)
