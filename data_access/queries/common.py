@@ -51,6 +51,13 @@ def year_bounds(year_from: int, year_to: int) -> tuple[dt.date, dt.date]:
     return dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
 
 
+def typed(df: pd.DataFrame, types: dict[str, np.dtype]) -> pd.DataFrame:
+    """`df.astype(types)` rebuilt from numpy columns: the same frame, without pandas'
+    per-column concatenation (~0.3 ms, a lot on a request path of a dozen small frames)."""
+    return pd.DataFrame({c: df[c].to_numpy(dtype=types.get(c)) for c in df.columns},
+                        columns=df.columns)
+
+
 def frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
     """Run a select and return its rows as a DataFrame with the given column names."""
     rows = conn.execute(stmt).all()

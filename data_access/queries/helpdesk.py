@@ -29,6 +29,7 @@ from data_access.queries.common import (
     I64,
     days_between,
     frame,
+    typed,
     where_in,
     where_sectors,
     year_bounds,
@@ -226,7 +227,7 @@ def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: in
     if df is None:
         stmt = _in_years(select(col, func.count()), year_from, year_to, **filters)
         df = frame(conn, stmt.group_by(col), [name, "enquiries"])
-    df = df.astype({"enquiries": I64})
+    df = typed(df, {"enquiries": I64})
     df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []
     return df.sort_values(["enquiries", name], ascending=[False, True], ignore_index=True)
 

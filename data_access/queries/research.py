@@ -18,6 +18,7 @@ from data_access.queries.common import (
     F64,
     I64,
     frame,
+    typed,
     where_in,
     where_sectors,
     year_bounds,
@@ -56,7 +57,7 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
              if c in df.columns}
     if "ec_contribution" in df.columns:
         types["ec_contribution"] = F64
-    return df.astype(types)
+    return typed(df, types)
 
 
 def participations_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -100,7 +101,7 @@ def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
                  parts=parts, activity_types=activity_types, roles=roles)
     stmt = stmt.group_by(y, P.framework).order_by(P.framework, y)
     df = frame(conn, stmt, ["year", "framework", "ec_contribution", "funded", "participations"])
-    return _typed(df).astype({"funded": I64})
+    return typed(_typed(df), {"funded": I64})
 
 
 def _by(conn: Connection, col, name: str, **filters: object) -> pd.DataFrame:  # noqa: ANN001

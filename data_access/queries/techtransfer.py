@@ -19,6 +19,7 @@ from data_access.models import TechOffer as O
 from data_access.queries.common import (
     I64,
     frame,
+    typed,
     where_in,
     where_sectors,
     year_bounds,
@@ -57,7 +58,7 @@ def offers_requests_by_year(conn: Connection, *, year_from: int, year_to: int,
                    sectors=sectors, kinds=kinds)
     stmt = stmt.group_by(y, O.kind).order_by(O.kind, y)
     df = frame(conn, stmt, ["year", "kind", "new"])
-    return df.astype({"year": I64, "new": I64})
+    return typed(df, {"year": I64, "new": I64})
 
 
 def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -157,14 +158,14 @@ def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequ
     # None (not NaN) where there is no stage before: tables then show an empty cell
     df["conversion"] = conv.astype(object).where(prev > 0, None)
     df["share"] = df["deals"] / df["deals"].iloc[0]
-    return df.astype({"deals": I64})
+    return typed(df, {"deals": I64})
 
 
 def _deals_by(conn: Connection, col: ColumnElement, name: str, **filters: object) -> pd.DataFrame:
     signed = func.sum(case((D.stage == "signed", 1), else_=0))
     stmt = _deals(select(col, func.count(), signed), **filters).group_by(col)
     df = frame(conn, stmt, [name, "deals", "signed"])
-    df = df.astype({"deals": I64, "signed": I64})
+    df = typed(df, {"deals": I64, "signed": I64})
     return df.sort_values(["deals", name], ascending=[False, True], ignore_index=True)
 
 
