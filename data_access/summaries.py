@@ -109,12 +109,12 @@ def _cuboids(*specs: tuple[Any, ...]) -> tuple[Cuboid, ...]:
 # every other one comes from the smallest cuboid before it that contains it. Chosen so that
 # each chart's usual filters (years; sectors; a desk or topic; one clicked requester type or
 # country) hit a small one: year-grain cuboids serve the charts of whole years (topic mix,
-# requester, country), month-grain ones the monthly chart, the days chart and period ends.
-# A combination no stored cuboid holds (e.g. month grain with topic, sector and country)
-# reads the fact table.
+# requester, country; the finest year one holds every combination of filters), month-grain
+# ones the monthly chart, the days chart and period ends. A combination no stored cuboid
+# holds (month grain with requester type and country together) reads the fact table.
 COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _T, _S, _R, _C), False),
-    ("year", (_D, _T, _S, _R, _C), False),
+    ("year", (_D, _T, _S, _R, _C)),
     ("month", (_D, _T, _S, _R)),
     ("month", (_D, _T, _S, _C)),
     ("month", (_D, _S, _C)),
@@ -145,9 +145,9 @@ COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("year", (_D,)),
 )
 # Days-to-answer histograms, month grain (the chart is per month or quarter). Country is kept
-# out of the finest one (it would multiply it by forty); a second, smaller root with country
-# serves the days chart when a country is clicked (a cuboid no earlier one contains is
-# counted from the fact table itself).
+# out of the finest one (it would multiply it by forty); a second root with country (a
+# staging step, not stored) gives the cuboids that serve the days chart when a country is
+# clicked (a cuboid no earlier one contains is counted from the fact table itself).
 DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _T, _S, _R)),
     ("month", (_D, _T, _S)),
@@ -157,7 +157,9 @@ DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _R)),
     ("month", (_D,)),
     ("month", ()),
+    ("month", (_D, _T, _S, _C), False),
     ("month", (_D, _S, _C)),
+    ("month", (_D, _T, _C)),
     ("month", (_D, _C)),
 )
 DAILY_DIMS = frozenset((_D, _T, _S))  # helpdesk_daily_summary
@@ -480,7 +482,8 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
                       .where(E.answered_date.is_not(None))
                       .group_by(*_keys(ec, c.dims), m, days))
         dbuilt.append(_Built(c, n, target, None))
-    days_rows = [_pack(conn, b.table, cid, b.cuboid.dims) for cid, b in enumerate(dbuilt)]
+    days_rows = [_pack(conn, b.table, cid, b.cuboid.dims) if b.cuboid.stored else b.rows
+                 for cid, b in enumerate(dbuilt)]
     for stage in stages:
         stage.drop(conn)
 
