@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple, TypeVar
 
+import pandas as pd
 from sqlalchemy import Connection, select
 
 from data_access.db import get_engine
@@ -41,6 +42,7 @@ class Snapshot(NamedTuple):
 
 _pinned: ContextVar[Snapshot | None] = ContextVar("dashboard_meta_snapshot", default=None)
 _conn: ContextVar[Connection | None] = ContextVar("dashboard_pinned_connection", default=None)
+_memo: ContextVar[dict[str, Any] | None] = ContextVar("dashboard_request_memo", default=None)
 
 
 def use_cache(cache: Any) -> None:
@@ -87,11 +89,13 @@ def pinned() -> Iterator[Snapshot]:
         return
     with get_engine().connect() as conn:
         ctoken = _conn.set(conn)
+        mtoken = _memo.set({})
         token = _pinned.set(_read_snapshot(conn))
         try:
             yield _pinned.get()  # type: ignore[misc]
         finally:
             _pinned.reset(token)
+            _memo.reset(mtoken)
             _conn.reset(ctoken)
 
 
@@ -119,6 +123,23 @@ def run(fn: Callable[..., T], **kwargs: Any) -> T:
         result = fn(conn, **kwargs)
     _cache.set(key, result)
     return result
+
+
+def run_here(fn: Callable[..., T], **kwargs: Any) -> T:
+    """`run` without the shared cache, for a result that is about to be cached as part of a
+    bigger one (a page's whole output): no pickling and no cache round trips per query.
+    Inside `pinned()` a query asked twice with the same arguments runs once (charts sharing
+    a query); each caller gets its own copy of a DataFrame."""
+    memo = _memo.get()
+    if memo is None:
+        with connection() as conn:
+            return fn(conn, **kwargs)
+    key = _key(fn, kwargs, "")
+    if key not in memo:
+        with connection() as conn:
+            memo[key] = fn(conn, **kwargs)
+    hit = memo[key]
+    return hit.copy() if isinstance(hit, pd.DataFrame) else hit
 
 
 def cached(namespace: str, key: Any, compute: Callable[[], T]) -> T:

@@ -127,10 +127,11 @@ def filters_text(state: PageState, page_params_text: str = "") -> str:
     return " · ".join(parts)
 
 
-def chart_data(spec: ChartSpec, state: PageState) -> pd.DataFrame:
-    """The exact numbers a chart shows for a state (cached through `service.run`)."""
+def chart_data(spec: ChartSpec, state: PageState, *, shared: bool = True) -> pd.DataFrame:
+    """The exact numbers a chart shows for a state (cached through `service.run`; with
+    `shared=False` not in the shared cache, for a page output that is cached as a whole)."""
     own = state.without(spec.click_dim)
-    return service.run(spec.query, **spec.args(own))
+    return (service.run if shared else service.run_here)(spec.query, **spec.args(own))
 
 
 def figure_context(spec: ChartSpec, state: PageState, *, demo: bool,
@@ -143,10 +144,10 @@ def figure_context(spec: ChartSpec, state: PageState, *, demo: bool,
                          source=source, demo=demo, lang=state.lang, height=spec.height)
 
 
-def render(spec: ChartSpec, state: PageState, *, demo: bool,
-           as_of: str | None) -> tuple[go.Figure, pd.DataFrame]:
+def render(spec: ChartSpec, state: PageState, *, demo: bool, as_of: str | None,
+           shared: bool = True) -> tuple[go.Figure, pd.DataFrame]:
     """Data and figure of one chart; an empty result gives the 'No data' figure."""
-    df = chart_data(spec, state)
+    df = chart_data(spec, state, shared=shared)
     fctx = figure_context(spec, state, demo=demo, as_of=as_of)
     if df is None or df.empty:
         return empty_figure(fctx), df
@@ -277,7 +278,8 @@ def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
         spec = by_key[key]
         if spec.family not in dates:
             dates[spec.family] = data_as_of(spec.family) if spec.family else None
-        fig, _df = render(spec, state, demo=demo, as_of=dates[spec.family])
+        # (the output is cached whole: its queries need not be cached one by one)
+        fig, _df = render(spec, state, demo=demo, as_of=dates[spec.family], shared=False)
         figures.append(plain(fig))
     sel = []
     for dim, value in state.selections.items():

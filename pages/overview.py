@@ -38,8 +38,10 @@ def update_cards(search):  # noqa: ANN001, ANN201
     as_of = service.today()
 
     def build() -> tuple:
-        series, head = service.run(overview_kpis, year_from=f.year_from, year_to=f.year_to,
-                                   sectors=list(f.sectors), as_of=as_of)
+        # (cached below as part of the whole output, not on its own)
+        series, head = service.run_here(overview_kpis, year_from=f.year_from,
+                                        year_to=f.year_to, sectors=list(f.sectors),
+                                        as_of=as_of)
         views = kpi_views(series, head, as_of=as_of, lang=lang)
         sectors = (", ".join(vocab.label(vocab.SECTORS, s, lang) for s in f.sectors)
                    if f.sectors else t("All sectors", lang))

@@ -195,3 +195,29 @@ def test_fast_figures_look_like_validated_ones() -> None:
     anns = plain(fast)["layout"]["annotations"]
     assert anns[0]["text"] == "changed" and anns[0]["xref"] == "paper"  # merged, not replaced
     assert anns[1]["text"] == "DEMO DATA"
+
+
+def test_run_here_runs_a_query_once_per_callback_and_skips_the_shared_cache(
+        wired: Engine) -> None:
+    """The page callbacks cache their whole output; their queries go through `run_here`: one
+    run per query and arguments within the callback, each caller its own copy, nothing
+    written to the shared cache."""
+    _import(wired, 3, dt.date(2022, 3, 3))
+    calls = []
+
+    def counted(conn, **kw):  # noqa: ANN001, ANN003, ANN202
+        calls.append(1)
+        return hq.enquiries_by_month(conn, **kw)
+
+    counted.__qualname__ = "counted_here"
+    with service.pinned():
+        a = service.run_here(counted, year_from=2022, year_to=2022)
+        b = service.run_here(counted, year_from=2022, year_to=2022)
+        service.run_here(counted, year_from=2021, year_to=2022)
+    assert len(calls) == 2
+    a.loc[0, "enquiries"] = -1  # a caller changing its frame does not change the other's
+    assert b.enquiries.tolist() == [3]
+    with service.pinned():  # a new callback runs it afresh (and found nothing shared)
+        service.run_here(counted, year_from=2022, year_to=2022)
+        service.run(counted, year_from=2022, year_to=2022)
+    assert len(calls) == 4
