@@ -153,7 +153,9 @@ def fast_figure(data: Sequence[Mapping[str, Any]] = (),
     slim one (see `template_json`)."""
     lay = dict(layout or {})
     template = lay.pop("template", None)
-    fig = go.Figure(layout=lay, _validate=False)
+    # an empty template for the constructor (else it converts the default one into plotly
+    # objects), then the shared slim one put in place directly
+    fig = go.Figure(layout={**lay, "template": {}}, _validate=False)
     fig._layout["template"] = TEMPLATE_JSON if template is None else template  # noqa: SLF001
     dicts = [d.to_plotly_json() if isinstance(d, BasePlotlyType)
              else {k: column(v) for k, v in d.items()} for d in data]

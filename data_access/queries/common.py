@@ -58,6 +58,26 @@ def typed(df: pd.DataFrame, types: dict[str, np.dtype]) -> pd.DataFrame:
                         columns=df.columns)
 
 
+def _is_na(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def sort_frame(df: pd.DataFrame, by: Sequence[str],
+               ascending: Sequence[bool]) -> pd.DataFrame:
+    """`df.sort_values(by, ascending=ascending, ignore_index=True)` for the small frames of a
+    chart, sorted in Python (pandas builds a categorical per key for a multi-key sort: ~0.4 ms
+    a call). Missing values last, as pandas puts them."""
+    cols = [df[c].tolist() for c in by]
+    order = list(range(len(df)))
+    for values, asc in reversed(list(zip(cols, ascending, strict=True))):  # stable passes
+        if asc:
+            order.sort(key=lambda i, v=values: (_is_na(v[i]), 0 if _is_na(v[i]) else v[i]))
+        else:
+            order.sort(key=lambda i, v=values: (not _is_na(v[i]), 0 if _is_na(v[i]) else v[i]),
+                       reverse=True)
+    return df.take(order).reset_index(drop=True)
+
+
 def frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
     """Run a select and return its rows as a DataFrame with the given column names."""
     rows = conn.execute(stmt).all()

@@ -29,6 +29,7 @@ from data_access.queries.common import (
     I64,
     days_between,
     frame,
+    sort_frame,
     typed,
     where_in,
     where_sectors,
@@ -96,8 +97,7 @@ def enquiries_by_month(conn: Connection, *, year_from: int, year_to: int,
         df = frame(conn, stmt.group_by(y, m, E.desk), ["year", "m", "desk", "enquiries"])
     df["month"] = _first_days(df["year"], df["m"])
     df["enquiries"] = df["enquiries"].astype(I64)
-    return (df[["month", "desk", "enquiries"]]
-            .sort_values(["desk", "month"], ignore_index=True))
+    return sort_frame(df[["month", "desk", "enquiries"]], ["desk", "month"], [True, True])
 
 
 def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -229,7 +229,7 @@ def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: in
         df = frame(conn, stmt.group_by(col), [name, "enquiries"])
     df = typed(df, {"enquiries": I64})
     df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []
-    return df.sort_values(["enquiries", name], ascending=[False, True], ignore_index=True)
+    return sort_frame(df, ["enquiries", name], [False, True])
 
 
 def enquiries_by_requester(conn: Connection, *, year_from: int, year_to: int,

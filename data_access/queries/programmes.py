@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.models import ProgrammeApplication as A
-from data_access.queries.common import I64, frame, where_in, where_sectors
+from data_access.queries.common import I64, frame, sort_frame, where_in, where_sectors
 
 # Shortlisted includes those later selected: the stages are nested.
 _SHORTLISTED = func.sum(case((A.status.in_(["shortlisted", "selected"]), 1), else_=0))
@@ -93,7 +93,7 @@ def _breakdown(conn: Connection, col: ColumnElement, name: str, *,
         stmt = stmt.where(extra_where)
     stmt = stmt.group_by(col)
     df = _with_rate(frame(conn, stmt, [name, "applications", "selected"]))
-    return df.sort_values(["applications", name], ascending=[False, True], ignore_index=True)
+    return sort_frame(df, ["applications", name], [False, True])
 
 
 def applicants_by_field(conn: Connection, *, year_from: int, year_to: int,
@@ -142,5 +142,5 @@ def hosts_by_sector(conn: Connection, *, year_from: int, year_to: int,
     stmt = stmt.where(A.status == "selected", A.host_sector.is_not(None)).group_by(A.host_sector)
     df = _ints(frame(conn, stmt, ["host_sector", "placements"]), ["placements"])
     df["share"] = df["placements"] / df["placements"].sum() if not df.empty else []
-    return df.sort_values(["placements", "host_sector"], ascending=[False, True],
-                          ignore_index=True)
+    return sort_frame(df, ["placements", "host_sector"],
+                          [False, True])

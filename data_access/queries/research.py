@@ -18,6 +18,7 @@ from data_access.queries.common import (
     F64,
     I64,
     frame,
+    sort_frame,
     typed,
     where_in,
     where_sectors,
@@ -107,7 +108,7 @@ def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
 def _by(conn: Connection, col, name: str, **filters: object) -> pd.DataFrame:  # noqa: ANN001
     stmt = _base(select(col, *_measures()), **filters).group_by(col)
     df = _typed(frame(conn, stmt, [name, *MEASURES]))
-    return df.sort_values(["participations", name], ascending=[False, True], ignore_index=True)
+    return sort_frame(df, ["participations", name], [False, True])
 
 
 def participations_by_part(conn: Connection, *, year_from: int, year_to: int,

@@ -19,6 +19,7 @@ from data_access.models import TechOffer as O
 from data_access.queries.common import (
     I64,
     frame,
+    sort_frame,
     typed,
     where_in,
     where_sectors,
@@ -166,7 +167,7 @@ def _deals_by(conn: Connection, col: ColumnElement, name: str, **filters: object
     stmt = _deals(select(col, func.count(), signed), **filters).group_by(col)
     df = frame(conn, stmt, [name, "deals", "signed"])
     df = typed(df, {"deals": I64, "signed": I64})
-    return df.sort_values(["deals", name], ascending=[False, True], ignore_index=True)
+    return sort_frame(df, ["deals", name], [False, True])
 
 
 def deals_by_sector(conn: Connection, *, year_from: int, year_to: int,
