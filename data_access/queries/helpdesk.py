@@ -252,34 +252,41 @@ def enquiries_by_country(conn: Connection, *, year_from: int, year_to: int,
                       countries=countries)
 
 
-def quantiles_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
-                             qs: Sequence[float] = (0.5, 0.9)) -> pd.DataFrame:
-    """Exact lower quantiles per `key` from a (key, value, count) histogram.
+def _quantiles(keys: np.ndarray, values: np.ndarray, counts: np.ndarray,
+               qs: Sequence[float]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(keys, totals, one array per q) of exact lower quantiles from histogram arrays.
 
     The q-quantile is the smallest value whose cumulative count reaches q × total (the
     ceil(q·n)-th smallest observation), compared in exact fractions so q·n never rounds.
-    Returns `key`, `n` and one column per q named like 'q50', 'q90'.
+    Vectorised: one running total over all keys; per key, the first row whose running total
+    within the key reaches ceil(q * total), found by a binary search.
     """
-    names = [f"q{round(q * 100):02d}" for q in qs]
-    if hist.empty:
-        return pd.DataFrame(columns=[key, "n", *names])
-    fracs = [Fraction(q).limit_denominator(1000) for q in qs]
-    # Vectorised (numpy): one running total over all keys; per key, the first row whose
-    # running total within the key reaches ceil(q * total), found by a binary search.
-    h = hist.sort_values([key, value])
-    keys = h[key].to_numpy()
-    values = h[value].to_numpy()
-    cum = np.cumsum(h[count].to_numpy(dtype=np.int64))
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    cum = np.cumsum(counts[order].astype(np.int64))
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)] - 1
     before = np.r_[0, cum[:-1]][starts]
     totals = cum[ends] - before
-    out: dict[str, object] = {key: keys[starts], "n": totals}
-    for f, name in zip(fracs, names, strict=True):
+    out = []
+    for q in qs:
+        f = Fraction(q).limit_denominator(1000)
         need = np.maximum(-(-f.numerator * totals // f.denominator), 1)  # exact ceil
         idx = np.clip(np.searchsorted(cum, before + need, side="left"), starts, ends)
-        out[name] = values[idx].astype(float)
-    return pd.DataFrame(out)
+        out.append(values[idx].astype(float))
+    return keys[starts], totals, out
+
+
+def quantiles_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
+                             qs: Sequence[float] = (0.5, 0.9)) -> pd.DataFrame:
+    """Exact lower quantiles per `key` from a (key, value, count) histogram (see
+    `_quantiles`). Returns `key`, `n` and one column per q named like 'q50', 'q90'."""
+    names = [f"q{round(q * 100):02d}" for q in qs]
+    if hist.empty:
+        return pd.DataFrame(columns=[key, "n", *names])
+    keys, totals, values = _quantiles(hist[key].to_numpy(), hist[value].to_numpy(),
+                                      hist[count].to_numpy(), qs)
+    return pd.DataFrame({key: keys, "n": totals, **dict(zip(names, values, strict=True))})
 
 
 def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
@@ -298,8 +305,9 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
                  topics=topics, requesters=requesters, countries=countries, days=True)
     if s is not None:  # 'quarter' is year * 10 + q, 'month' is year * 100 + month
         scale = 10 if by == "quarter" else 100
-        hist = pd.DataFrame({"year": s[grain] // scale, "sub": s[grain] % scale,
-                             "days": s["days"], "n": s["enquiries"]})
+        t = s[grain].to_numpy(dtype=I64)
+        year_a, sub_a = t // scale, t % scale
+        days_a, n_a = s["days"].to_numpy(), s["enquiries"].to_numpy()
     else:
         y, m = year_of(E.received_date), _month(E.received_date)
         sub = (m + 2) // 3 if by == "quarter" else m  # integer division on both dialects
@@ -309,16 +317,17 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
                          countries=countries)
         stmt = stmt.where(E.answered_date.is_not(None)).group_by(y, sub, days)
         hist = frame(conn, stmt, ["year", "sub", "days", "n"])
+        year_a, sub_a = hist["year"].to_numpy(dtype=I64), hist["sub"].to_numpy(dtype=I64)
+        days_a, n_a = hist["days"].to_numpy(), hist["n"].to_numpy()
     cols = ["period", "period_start", "answered", "median_days", "p90_days"]
-    if hist.empty:
+    if not len(year_a):
         return pd.DataFrame(columns=cols)
-    hist["key"] = hist["year"].astype(I64) * 100 + hist["sub"].astype(I64)
-    q = quantiles_from_histogram(hist, "key", "days", "n", (0.5, 0.9))
-    year, sub_n = q["key"] // 100, q["key"] % 100
+    keys, totals, (med, p90) = _quantiles(year_a * 100 + sub_a, days_a, n_a, (0.5, 0.9))
+    year, sub_n = keys // 100, keys % 100  # keys come sorted: periods in order
     first_month = (sub_n - 1) * 3 + 1 if by == "quarter" else sub_n
-    q["period_start"] = _first_days(year, first_month)
-    q["period"] = (year.astype(str) + "-Q" + sub_n.astype(str) if by == "quarter"
-                   else year.astype(str) + "-" + sub_n.map("{:02d}".format))
-    q = q.rename(columns={"n": "answered", "q50": "median_days", "q90": "p90_days"})
-    q["answered"] = q["answered"].astype(I64)
-    return q[cols].sort_values("period_start", ignore_index=True)
+    return pd.DataFrame({
+        "period": np.array([f"{y}-Q{q}" if by == "quarter" else f"{y}-{q:02d}"
+                            for y, q in zip(year.tolist(), sub_n.tolist(), strict=True)],
+                           dtype=object),
+        "period_start": _first_days(year, first_month),
+        "answered": totals.astype(I64), "median_days": med, "p90_days": p90}, columns=cols)

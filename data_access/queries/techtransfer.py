@@ -94,14 +94,17 @@ def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
     cols = ["year", "kind", "published", "withdrawn", "stock"]
     if pub.empty:
         return pd.DataFrame(columns=cols)
-    last = int(max(pub["year"].max(), wd["year"].max() if not wd.empty else 0))
+    # plain dicts and running sums: pandas steps per kind and year cost more than the query
+    per_kind: list[dict[str, dict[int, int]]] = [{}, {}]  # published, withdrawn
+    for events, f in zip(per_kind, (pub, wd), strict=True):
+        for y, kind, n in zip(f["year"].tolist(), f["kind"].tolist(), f["n"].tolist(),
+                              strict=True):
+            d = events.setdefault(kind, {})
+            d[int(y)] = d.get(int(y), 0) + int(n)
+    last = max(y for d in (*per_kind[0].values(), *per_kind[1].values()) for y in d)
     out = []
-    for kind in sorted(pub["kind"].unique()):
-        # plain dicts and running sums: a pandas filter per year costs more than the query
-        p = {int(y): int(n) for y, n in
-             pub[pub.kind == kind].groupby("year")["n"].sum().items()}
-        w = {int(y): int(n) for y, n in
-             wd[wd.kind == kind].groupby("year")["n"].sum().items()}
+    for kind in sorted(per_kind[0]):
+        p, w = per_kind[0][kind], per_kind[1].get(kind, {})
         start = max(year_from, min(p))
         published_to = sum(n for y, n in p.items() if y < start)
         withdrawn_to = sum(n for y, n in w.items() if y < start)
