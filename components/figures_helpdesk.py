@@ -30,14 +30,16 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
                     unit: str = "") -> go.Figure:
     """Stacked bars per month, one colour per `stack` value, with an optional dated marker
     (a vertical line and its label) drawn when the date lies within the months shown."""
-    present = list(dict.fromkeys(df[stack]))
+    stacks = df[stack].to_numpy(dtype=object)
+    xs, ys = df[x].to_numpy(), df[value].to_numpy()
+    present = list(dict.fromkeys(stacks.tolist()))
     codes = [c for c in order if c in present] + [c for c in present if c not in order]
     traces = []
     for i, code in enumerate(codes):
-        g = df[df[stack] == code]
+        rows = stacks == code
         name = label(code)
-        traces.append(trace("bar", x=g[x], y=g[value], name=name, marker={"color": PALETTE[i]},
-                            customdata=[code] * len(g),
+        traces.append(trace("bar", x=xs[rows], y=ys[rows], name=name,
+                            marker={"color": PALETTE[i]}, customdata=[code] * int(rows.sum()),
                             hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,.0f}} {unit}"
                                           "<extra></extra>"))
     fig = fast_figure(traces)
@@ -52,13 +54,17 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
                                     (hi + pd.Timedelta(days=1)).isoformat()]})
     if marker is not None:
         day, text = marker
-        if lo <= pd.Timestamp(day) <= hi:
-            fig.add_shape(type="line", x0=day, x1=day, xref="x", y0=0, y1=1, yref="paper",
-                          line={"color": "#1f2933", "width": 1.5, "dash": "dash"})
-            fig.add_annotation(x=day, y=1, xref="x", yref="paper", text=text, showarrow=False,
-                               xanchor="left", yanchor="top", xshift=4,
-                               font={"size": 11, "color": "#1f2933"},
-                               bgcolor="rgba(255,255,255,0.85)")
+        if lo <= pd.Timestamp(day) <= hi:  # (appended as dicts: add_shape validates)
+            lay = fig._layout  # noqa: SLF001 - base_layout made the annotations list
+            lay.setdefault("shapes", []).append(
+                {"type": "line", "x0": day.isoformat(), "x1": day.isoformat(), "xref": "x",
+                 "y0": 0, "y1": 1, "yref": "paper",
+                 "line": {"color": "#1f2933", "width": 1.5, "dash": "dash"}})
+            lay["annotations"].append(
+                {"x": day.isoformat(), "y": 1, "xref": "x", "yref": "paper", "text": text,
+                 "showarrow": False, "xanchor": "left", "yanchor": "top", "xshift": 4,
+                 "font": {"size": 11, "color": "#1f2933"},
+                 "bgcolor": "rgba(255,255,255,0.85)"})
     return tidy_footer(legend_under_title(fig, ctx), ctx)
 
 
