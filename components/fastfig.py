@@ -26,6 +26,7 @@ import orjson
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from dash.development.base_component import Component
 from plotly.basedatatypes import BasePlotlyType
 from plotly.io.json import to_json_plotly
 
@@ -195,7 +196,23 @@ def plain(obj: Any) -> Any:
             return orjson.loads(orjson.dumps(raw, option=_ORJSON))
         except TypeError:
             return orjson.loads(to_json_plotly(obj))
-    return orjson.loads(to_json_plotly(obj))
+    try:  # a component tree: each component's own JSON form, then orjson
+        return orjson.loads(orjson.dumps(_components(obj), option=_ORJSON))
+    except TypeError:
+        return orjson.loads(to_json_plotly(obj))
+
+
+def _components(obj: Any) -> Any:
+    """A Dash component tree as nested dicts (what plotly's encoder makes of it, without
+    inspecting every value on the way)."""
+    if isinstance(obj, Component):
+        d = obj.to_plotly_json()
+        return {**d, "props": {k: _components(v) for k, v in d["props"].items()}}
+    if isinstance(obj, (list, tuple)):
+        return [_components(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _components(v) for k, v in obj.items()}
+    return obj
 
 
 def values(series: pd.Series | Sequence[Any]) -> list[Any]:

@@ -156,6 +156,13 @@ KPI_KINDS: dict[str, str] = {  # how each KPI's change is expressed
 }
 
 
+def _pairs(df: pd.DataFrame, col: str) -> list[tuple[int, float]]:
+    """(year, value) of the rows with a value (plain Python: a dozen rows per KPI)."""
+    return [(int(y), float(v)) for y, v in zip(df["year"].tolist(), df[col].tolist(),
+                                                strict=True)
+            if v is not None and v == v]
+
+
 def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
                   as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Series and headline figures of every overview KPI.
@@ -178,18 +185,15 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
 
     def add(kpi: str, df: pd.DataFrame, col: str, *, prev_df: pd.DataFrame | None = None,
             is_partial: bool = False, latest: bool = False) -> None:
-        df = df.dropna(subset=[col])
-        for y, v in zip(df["year"], df[col], strict=True):
-            series.append((kpi, int(y), float(v)))
-        by_year = dict(zip(df["year"].astype(int), df[col].astype(float), strict=True))
+        pairs = _pairs(df, col)
+        series.extend((kpi, y, v) for y, v in pairs)
+        by_year = dict(pairs)
         year = year_to
         if latest and by_year:
             year = max(y for y in by_year if y <= year_to)
         value = by_year.get(year)
         if prev_df is not None:
-            prev_df = prev_df.dropna(subset=[col])
-            pv = dict(zip(prev_df["year"].astype(int), prev_df[col].astype(float), strict=True))
-            previous = pv.get(year - 1)
+            previous = dict(_pairs(prev_df, col)).get(year - 1)
         else:
             previous = by_year.get(year - 1)
         if KPI_KINDS[kpi] == "count" and by_year:
