@@ -89,10 +89,20 @@ def median_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
     """Exact quantile per `key` from a (key, value, count) histogram (lower median)."""
     if hist.empty:
         return pd.DataFrame(columns=[key, value])
+    rows = sorted(zip(hist[key].tolist(), hist[value].tolist(), hist[count].tolist(),
+                      strict=True), key=lambda r: (r[0], r[1]))
     out = []
-    for k, g in hist.sort_values([key, value]).groupby(key, sort=True):
-        cum = g[count].cumsum()
-        total = cum.iloc[-1]
-        idx = int((cum >= q * total).to_numpy().argmax())
-        out.append((k, float(g[value].iloc[idx])))
+    i = 0
+    while i < len(rows):  # (plain Python: a few hundred rows, one walk per key)
+        j = i
+        while j < len(rows) and rows[j][0] == rows[i][0]:
+            j += 1
+        total = sum(r[2] for r in rows[i:j])
+        cum = 0
+        for r in rows[i:j]:
+            cum += r[2]
+            if cum >= q * total:
+                out.append((r[0], float(r[1])))
+                break
+        i = j
     return pd.DataFrame(out, columns=[key, value])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
@@ -59,11 +60,13 @@ def enquiries_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
     if counts is None or hist is None:
         return _enquiries_by_year_facts(conn, date_from=date_from, date_to=date_to,
                                         sectors=sectors)
-    med = median_from_histogram(hist, "year", "days", "enquiries").rename(
-        columns={"days": "median_days"})
-    out = counts.sort_values("year", ignore_index=True).merge(med, on="year", how="left")
-    out["enquiries"] = out["enquiries"].astype(I64)
-    return out[["year", "enquiries", "median_days"]]
+    med = median_from_histogram(hist, "year", "days", "enquiries")
+    median = dict(zip(med["year"].tolist(), med["days"].tolist(), strict=True))
+    years = sorted(zip(counts["year"].tolist(), counts["enquiries"].tolist(), strict=True))
+    return pd.DataFrame({"year": np.array([y for y, _ in years], dtype=I64),
+                         "enquiries": np.array([n for _, n in years], dtype=I64),
+                         "median_days": np.array([median.get(y, np.nan) for y, _ in years],
+                                                 dtype=float)})
 
 
 def _enquiries_by_year_facts(conn: Connection, *, date_from: dt.date, date_to: dt.date,
