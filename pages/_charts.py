@@ -33,7 +33,7 @@ from components.charts import (
     pack_bar,
     pack_button,
 )
-from components.fastfig import plain, table_json, to_json_bytes
+from components.fastfig import figure_json, plain, table_json, to_json_bytes
 from components.i18n import t
 from data_access import service, vocab
 from pages._state import current_lang, global_filters, with_page_params
@@ -231,11 +231,11 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
     update_tables.__name__ = f"update_tables_{page}"
 
 
-def serialised(output: tuple[list, list, str]) -> tuple[list[bytes], bytes, str]:
+def serialised(output: tuple[list[bytes], list, str]) -> tuple[list[bytes], bytes, str]:
     """A page's output with every figure and the chips as JSON bytes (what is cached:
     bytes unpickle at once, a tree of thousands of dicts does not)."""
     figures, chip_list, asof = output
-    return [to_json_bytes(f) for f in figures], to_json_bytes(chip_list), asof
+    return figures, to_json_bytes(chip_list), asof
 
 
 def as_fragments(cached: tuple[list[bytes], bytes, str]) -> tuple:
@@ -268,9 +268,9 @@ def labelled(df: pd.DataFrame | None, spec: ChartSpec, lang: str) -> pd.DataFram
 
 
 def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
-                keys: Sequence[str]) -> tuple[list, list, str]:
-    """Every chart's figure, the chips and "data as of" of a page, as the plain JSON-able
-    values Dash sends (so they can be cached and served as they are)."""
+                keys: Sequence[str]) -> tuple[list[bytes], list, str]:
+    """Every chart's figure (as the JSON text Dash sends), the chips and "data as of" of a
+    page (so they can be cached and served as they are)."""
     demo = service.is_demo_loaded()
     figures = []
     dates: dict[str, str | None] = {}
@@ -280,7 +280,7 @@ def page_output(by_key: Mapping[str, ChartSpec], state: PageState,
             dates[spec.family] = data_as_of(spec.family) if spec.family else None
         # (the output is cached whole: its queries need not be cached one by one)
         fig, _df = render(spec, state, demo=demo, as_of=dates[spec.family], shared=False)
-        figures.append(plain(fig))
+        figures.append(figure_json(fig))
     sel = []
     for dim, value in state.selections.items():
         lbl, vl = DIM_LABELS.get(dim, (dim, lambda v, _l: v))
