@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,25 @@ def sort_frame(df: pd.DataFrame, by: Sequence[str],
             order.sort(key=lambda i, v=values: (not _is_na(v[i]), 0 if _is_na(v[i]) else v[i]),
                        reverse=True)
     return df.take(order).reset_index(drop=True)
+
+
+def most_first(count: int, name: int = 0) -> Callable[[Sequence[Any]], tuple]:
+    """A sort key for result rows: the `count` column descending, then the `name` column
+    ascending with missing names last (`sort_values([count, name], [False, True])`)."""
+    return lambda r: (-r[count], r[name] is None, "" if r[name] is None else r[name])
+
+
+def rows_frame(rows: Iterable[Sequence[Any]], columns: Sequence[str],
+               types: Mapping[str, np.dtype],
+               sort: Callable[[Sequence[Any]], Any] | None = None) -> pd.DataFrame:
+    """A frame from result rows, each column typed at once (`types`; others are objects)
+    and the rows optionally sorted in Python: no pandas steps for a chart's few rows."""
+    rows = [tuple(r) for r in rows]
+    if sort is not None:
+        rows.sort(key=sort)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    return pd.DataFrame({c: np.array(v, dtype=types.get(c, object))
+                         for c, v in zip(columns, cols, strict=True)}, columns=list(columns))
 
 
 def frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:

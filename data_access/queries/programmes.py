@@ -17,7 +17,14 @@ from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.models import ProgrammeApplication as A
-from data_access.queries.common import I64, frame, sort_frame, where_in, where_sectors
+from data_access.queries.common import (
+    F64,
+    I64,
+    most_first,
+    rows_frame,
+    where_in,
+    where_sectors,
+)
 
 # Shortlisted includes those later selected: the stages are nested.
 _SHORTLISTED = func.sum(case((A.status.in_(["shortlisted", "selected"]), 1), else_=0))
@@ -56,16 +63,12 @@ def _filtered(stmt: Select, *, year_from: int, year_to: int, sectors: Sequence[s
     return where_in(stmt, A.host_sector, host_sectors)
 
 
-def _ints(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    for c in cols:
-        df[c] = df[c].astype(I64)
-    return df
+def _rate(selected: int, applications: int) -> float:
+    return selected / applications if applications > 0 else float("nan")
 
 
-def _with_rate(df: pd.DataFrame) -> pd.DataFrame:
-    df = _ints(df, ["applications", "selected"])
-    df["selection_rate"] = (df["selected"] / df["applications"]).where(df["applications"] > 0)
-    return df
+_COUNTS = {"year": I64, "applications": I64, "shortlisted": I64, "selected": I64,
+           "placements": I64, "selection_rate": F64, "share": F64}
 
 
 def applications_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -79,9 +82,9 @@ def applications_by_year(conn: Connection, *, year_from: int, year_to: int,
                      programmes=programmes, fields=fields, places=places, genders=genders,
                      host_sectors=host_sectors)
     stmt = stmt.group_by(A.cycle_year).order_by(A.cycle_year)
-    df = frame(conn, stmt, ["year", "applications", "shortlisted", "selected"])
-    df = _ints(df, ["year", "shortlisted"])
-    return _with_rate(df)
+    rows = [(y, a, sh, se, _rate(se, a)) for y, a, sh, se in conn.execute(stmt)]
+    return rows_frame(rows, ["year", "applications", "shortlisted", "selected",
+                             "selection_rate"], _COUNTS)
 
 
 def _breakdown(conn: Connection, col: ColumnElement, name: str, *,
@@ -91,9 +94,9 @@ def _breakdown(conn: Connection, col: ColumnElement, name: str, *,
     stmt = _filtered(select(col, func.count(), _SELECTED), **filters)
     if extra_where is not None:
         stmt = stmt.where(extra_where)
-    stmt = stmt.group_by(col)
-    df = _with_rate(frame(conn, stmt, [name, "applications", "selected"]))
-    return sort_frame(df, ["applications", name], [False, True])
+    rows = [(v, a, s, _rate(s, a)) for v, a, s in conn.execute(stmt.group_by(col))]
+    return rows_frame(rows, [name, "applications", "selected", "selection_rate"], _COUNTS,
+                      sort=most_first(1))
 
 
 def applicants_by_field(conn: Connection, *, year_from: int, year_to: int,
@@ -140,7 +143,7 @@ def hosts_by_sector(conn: Connection, *, year_from: int, year_to: int,
                      sectors=sectors, programmes=programmes, fields=fields, places=places,
                      genders=genders, host_sectors=host_sectors)
     stmt = stmt.where(A.status == "selected", A.host_sector.is_not(None)).group_by(A.host_sector)
-    df = _ints(frame(conn, stmt, ["host_sector", "placements"]), ["placements"])
-    df["share"] = df["placements"] / df["placements"].sum() if not df.empty else []
-    return sort_frame(df, ["placements", "host_sector"],
-                          [False, True])
+    rows = conn.execute(stmt).all()
+    total = sum(n for _, n in rows)
+    return rows_frame([(h, n, n / total) for h, n in rows], ["host_sector", "placements", "share"],
+                      _COUNTS, sort=most_first(1))

@@ -18,7 +18,8 @@ from data_access.queries.common import (
     F64,
     I64,
     frame,
-    sort_frame,
+    most_first,
+    rows_frame,
     typed,
     where_in,
     where_sectors,
@@ -51,6 +52,8 @@ def _measures() -> tuple:
 
 
 MEASURES = ["participations", "organisations", "projects", "ec_contribution"]
+_TYPES = {"year": I64, "participations": I64, "organisations": I64, "projects": I64,
+          "ec_contribution": F64}
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
@@ -107,8 +110,7 @@ def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
 
 def _by(conn: Connection, col, name: str, **filters: object) -> pd.DataFrame:  # noqa: ANN001
     stmt = _base(select(col, *_measures()), **filters).group_by(col)
-    df = _typed(frame(conn, stmt, [name, *MEASURES]))
-    return sort_frame(df, ["participations", name], [False, True])
+    return rows_frame(conn.execute(stmt), [name, *MEASURES], _TYPES, sort=most_first(1))
 
 
 def participations_by_part(conn: Connection, *, year_from: int, year_to: int,

@@ -19,7 +19,8 @@ from data_access.models import TechOffer as O
 from data_access.queries.common import (
     I64,
     frame,
-    sort_frame,
+    most_first,
+    rows_frame,
     typed,
     where_in,
     where_sectors,
@@ -168,9 +169,8 @@ def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequ
 def _deals_by(conn: Connection, col: ColumnElement, name: str, **filters: object) -> pd.DataFrame:
     signed = func.sum(case((D.stage == "signed", 1), else_=0))
     stmt = _deals(select(col, func.count(), signed), **filters).group_by(col)
-    df = frame(conn, stmt, [name, "deals", "signed"])
-    df = typed(df, {"deals": I64, "signed": I64})
-    return sort_frame(df, ["deals", name], [False, True])
+    return rows_frame(conn.execute(stmt), [name, "deals", "signed"],
+                      {"deals": I64, "signed": I64}, sort=most_first(1))
 
 
 def deals_by_sector(conn: Connection, *, year_from: int, year_to: int,
