@@ -17,6 +17,7 @@ from data_access import summaries
 from data_access.models import TechDeal as D
 from data_access.models import TechOffer as O
 from data_access.queries.common import (
+    F64,
     I64,
     frame,
     most_first,
@@ -153,17 +154,14 @@ def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequ
     shown = stages_from(min_stage)
     if sum(at.values()) == 0:
         return pd.DataFrame(columns=cols)
-    rows = []
-    for i, stage in enumerate(shown):
-        reached = sum(int(at.get(s, 0)) for s in shown[i:])
-        rows.append([stage, reached])
-    df = pd.DataFrame(rows, columns=["stage", "deals"])
-    prev = df["deals"].shift(1)
-    conv = df["deals"] / prev
-    # None (not NaN) where there is no stage before: tables then show an empty cell
-    df["conversion"] = conv.astype(object).where(prev > 0, None)
-    df["share"] = df["deals"] / df["deals"].iloc[0]
-    return typed(df, {"deals": I64})
+    reached = [sum(int(at.get(s, 0)) for s in shown[i:]) for i in range(len(shown))]
+    first = reached[0]
+    rows = [(stage, n,
+             # None (not NaN) where there is no stage before: tables show an empty cell
+             n / reached[i - 1] if i and reached[i - 1] > 0 else None,
+             n / first if first else float("nan"))
+            for i, (stage, n) in enumerate(zip(shown, reached, strict=True))]
+    return rows_frame(rows, cols, {"deals": I64, "share": F64})
 
 
 def _deals_by(conn: Connection, col: ColumnElement, name: str, **filters: object) -> pd.DataFrame:
