@@ -233,6 +233,19 @@ def values(series: pd.Series | Sequence[Any]) -> list[Any]:
     return list(series)
 
 
+def ordered(df: pd.DataFrame, count: str, name: str, *, most_first: bool) -> pd.DataFrame:
+    """`df.sort_values([count, name], ascending=[not most_first, most_first])` (names with
+    no value last), sorted in Python: a multi-key pandas sort costs more than the figure."""
+    counts, names = df[count].tolist(), df[name].tolist()
+    order = sorted(range(len(df)), key=lambda i: (names[i] is None, names[i] or ""),
+                   reverse=not most_first)
+    if not most_first:  # (reversed: names with no value came first)
+        order = [i for i in order if names[i] is not None] + \
+                [i for i in order if names[i] is None]
+    order.sort(key=lambda i: counts[i], reverse=most_first)  # stable: names stay in order
+    return df.take(order)
+
+
 def _cell(v: Any, fmt: str | None) -> str:
     try:
         missing = v is None or bool(pd.isna(v))

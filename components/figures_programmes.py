@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout, trace
+from components.fastfig import fast_figure, merge_axes, merge_layout, ordered, trace
 from components.formats import PALETTE
 
 TITLE_BLOCK_PX = 58  # title + subtitle lines at the top of every figure (see base_layout)
@@ -104,7 +104,7 @@ def applicants_and_selected(df: pd.DataFrame, ctx: FigureContext, *, category: s
     each panel gets its own scale and the hover gives both counts and the rate.
     `names` are (applicants, selected) for the hover, `axis_titles` the same with units.
     """
-    d = df.sort_values(["applications", category], ascending=[False, True])
+    d = ordered(df, "applications", category, most_first=True)
     if top is not None:
         d = d.head(top)
     d = d.iloc[::-1]  # horizontal bars draw bottom-up: biggest on top

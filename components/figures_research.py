@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout, trace
+from components.fastfig import fast_figure, merge_axes, merge_layout, ordered, trace
 from components.formats import PALETTE
 from components.i18n import t
 
@@ -106,7 +106,7 @@ def breakdown(df: pd.DataFrame, ctx: FigureContext, *, category: str, label: Lab
               wrap_width: int = 24) -> go.Figure:
     """Horizontal bars of participations per category (largest on top), details on hover."""
     tr = _t(ctx.lang)
-    d = df.sort_values(["participations", category], ascending=[True, False])
+    d = ordered(df, "participations", category, most_first=False)
     # Wrapped labels keep the left margin narrow, so the plot (and its source line) keep room
     cats = [wrap(label(c), wrap_width) for c in d[category]]
     row_px = 32 if any("<br>" in c for c in cats) else 24

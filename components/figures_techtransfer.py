@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.charts import FigureContext, base_layout
-from components.fastfig import fast_figure, merge_axes, merge_layout, trace
+from components.fastfig import fast_figure, merge_axes, merge_layout, ordered, trace
 from components.formats import PALETTE, fmt_int, fmt_pct
 from components.i18n import t
 
@@ -94,7 +94,7 @@ def deals_breakdown(df: pd.DataFrame, ctx: FigureContext, *, category: str,
                     row_px: int = 30) -> go.Figure:
     """Horizontal grouped bars of deals and signed deals per category (largest on top)."""
     lang = ctx.lang
-    d = df.sort_values(["deals", category], ascending=[True, False])
+    d = ordered(df, "deals", category, most_first=False)
     cats = [label(c) for c in d[category]]
     codes = list(d[category])
     traces = []

@@ -187,3 +187,23 @@ def test_research_builders_accept_empty_frames(build, df) -> None:  # noqa: ANN0
 def test_research_breakdown_accepts_empty_frame() -> None:
     fig = breakdown(ROLE.iloc[0:0], CTX, category="role")
     assert len(fig.data[0].x) == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_ordered_sorts_bars_as_pandas_does(seed: int) -> None:
+    """The builders' Python sort gives pandas' order (names with no value last)."""
+    import random
+
+    import numpy as np
+
+    from components.fastfig import ordered
+
+    rng = random.Random(seed)
+    n = rng.randrange(0, 25)
+    df = pd.DataFrame({"n": np.array([rng.randrange(0, 4) for _ in range(n)], dtype=np.int64),
+                       "c": pd.Series([rng.choice(["a", "b", "c", None, "d"])
+                                       for _ in range(n)], dtype=object)})
+    for most_first in (True, False):
+        got = ordered(df, "n", "c", most_first=most_first)
+        exp = df.sort_values(["n", "c"], ascending=[not most_first, most_first], kind="stable")
+        assert got.index.tolist() == exp.index.tolist()
