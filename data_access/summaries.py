@@ -762,9 +762,10 @@ def _combine(parts: list[Rows], keys: list[str]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for name, values in zip([*keys, "enquiries"], cols, strict=True):
         is_int = name in ("enquiries", "days", "year", "month", "quarter")
-        data[name] = pd.array([int(v) for v in values] if is_int else list(values),
-                              dtype=np.int64 if is_int else object)
-    return pd.DataFrame(data)
+        # (PostgreSQL sums come back as Decimal: int() each; numpy arrays, not pd.array)
+        data[name] = (np.array([int(v) for v in values], dtype=np.int64) if is_int
+                      else np.array(values, dtype=object))
+    return pd.DataFrame(data, columns=[*keys, "enquiries"])
 
 
 def counts(conn: Connection, *, by: Sequence[str] = (), time: str | None = None,
