@@ -29,8 +29,8 @@ from data_access.queries.common import (
     I64,
     days_between,
     frame,
-    sort_frame,
-    typed,
+    most_first,
+    rows_frame,
     where_in,
     where_sectors,
     year_bounds,
@@ -230,10 +230,12 @@ def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: in
     df = _summary(conn, by=[name], date_from=d0, date_to=d1, **filters)  # type: ignore[arg-type]
     if df is None:
         stmt = _in_years(select(col, func.count()), year_from, year_to, **filters)
-        df = frame(conn, stmt.group_by(col), [name, "enquiries"])
-    df = typed(df, {"enquiries": I64})
-    df["share"] = df["enquiries"] / df["enquiries"].sum() if not df.empty else []
-    return sort_frame(df, ["enquiries", name], [False, True])
+        rows = [(k, int(n)) for k, n in conn.execute(stmt.group_by(col))]
+    else:
+        rows = list(zip(df[name].tolist(), df["enquiries"].tolist(), strict=True))
+    total = sum(n for _, n in rows)
+    return rows_frame([(k, n, n / total) for k, n in rows], [name, "enquiries", "share"],
+                      {"enquiries": I64, "share": F64}, sort=most_first(1))
 
 
 def enquiries_by_requester(conn: Connection, *, year_from: int, year_to: int,
