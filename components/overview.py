@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -40,7 +42,7 @@ def format_value(kind: str, v: float | None) -> str:
     return fmt_int(v)
 
 
-def period_text(row: pd.Series, as_of: dt.date, lang: str) -> str:
+def period_text(row: Mapping[str, Any], as_of: dt.date, lang: str) -> str:
     """'2026 to 25 Nov vs same period 2025', '2025 (latest available) vs 2024', '2024 vs 2023'."""
     y = int(row["year"])
     if row.get("partial"):
@@ -55,20 +57,25 @@ def kpi_views(series: pd.DataFrame, headline: pd.DataFrame, *, as_of: dt.date,
               lang: str = "en") -> list[KpiView]:
     """One KpiView per headline row, with the series as sparkline."""
     views = []
-    for _, row in headline.iterrows():
+    # (one pass over the series, plain rows: pandas filters per KPI cost more than the cards)
+    points: dict[str, list[tuple[int, float]]] = {}
+    for k, y, v in zip(series["kpi"].tolist(), series["year"].tolist(),
+                       series["value"].tolist(), strict=True):
+        points.setdefault(k, []).append((y, v))
+    for row in headline.to_dict("records"):
         key = row["kpi"]
         title, _family, kind, good_up = KPI_META[key]
         value = None if is_missing(row["value"]) else float(row["value"])
         prev = None if is_missing(row["previous"]) else float(row["previous"])
         delta, sign = delta_texts(value, prev, kind=kind, lang=lang)
-        s = series[series["kpi"] == key].sort_values("year")
+        s = sorted(points.get(key, []), key=lambda p: p[0])
         unit = " " + t("days", lang) if kind == "days" else ""
         views.append(KpiView(
             key=key, title=t(title, lang),
             value_text=format_value(kind, value) + (unit if value is not None else ""),
             period_text=period_text(row, as_of, lang), delta_text=delta, delta_sign=sign,
-            good_when_up=good_up, spark_x=list(s["year"]), spark_y=list(s["value"]),
-            spark_labels=[format_value(kind, v) + unit for v in s["value"]]))
+            good_when_up=good_up, spark_x=[y for y, _ in s], spark_y=[v for _, v in s],
+            spark_labels=[format_value(kind, v) + unit for _, v in s]))
     return views
 
 

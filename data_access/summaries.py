@@ -755,16 +755,16 @@ def _combine(parts: list[Rows], keys: list[str]) -> pd.DataFrame:
     else:
         acc: dict[tuple[Any, ...], int] = {}
         for part in parts:
-            for *k, n in part:
-                acc[tuple(k)] = acc.get(tuple(k), 0) + n
+            for row in part:
+                k = row[:-1]
+                acc[k] = acc.get(k, 0) + row[-1]
         merged = [(*k, n) for k, n in acc.items()]
     cols = list(zip(*merged, strict=True)) if merged else [()] * (len(keys) + 1)
     data: dict[str, Any] = {}
     for name, values in zip([*keys, "enquiries"], cols, strict=True):
         is_int = name in ("enquiries", "days", "year", "month", "quarter")
-        # (PostgreSQL sums come back as Decimal: int() each; numpy arrays, not pd.array)
-        data[name] = (np.array([int(v) for v in values], dtype=np.int64) if is_int
-                      else np.array(values, dtype=object))
+        # (numpy converts PostgreSQL's Decimal sums to integers itself)
+        data[name] = np.array(values, dtype=np.int64 if is_int else object)
     return pd.DataFrame(data, columns=[*keys, "enquiries"])
 
 
