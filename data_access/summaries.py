@@ -145,9 +145,9 @@ COUNT_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("year", (_D,)),
 )
 # Days-to-answer histograms, month grain (the chart is per month or quarter). Country is kept
-# out of the finest one (it would multiply it by forty); a second root with country (a
-# staging step, not stored) gives the cuboids that serve the days chart when a country is
-# clicked (a cuboid no earlier one contains is counted from the fact table itself).
+# out of the finest one (it would multiply it by forty); a second root with country gives
+# the cuboids that serve the days chart when a country is clicked (a cuboid no earlier one
+# contains is counted from the fact table itself).
 DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _T, _S, _R)),
     ("month", (_D, _T, _S)),
@@ -157,7 +157,7 @@ DAYS_CUBOIDS: tuple[Cuboid, ...] = _cuboids(
     ("month", (_D, _R)),
     ("month", (_D,)),
     ("month", ()),
-    ("month", (_D, _T, _S, _C), False),
+    ("month", (_D, _T, _S, _C)),
     ("month", (_D, _S, _C)),
     ("month", (_D, _T, _C)),
     ("month", (_D, _C)),
@@ -288,9 +288,12 @@ _CELL_COLS = [col for _, col in _CELL_ORDER]
 
 
 def _tune(conn: Connection) -> None:
-    """Give the big GROUP BYs memory: PostgreSQL hashes in memory instead of sorting on disk."""
+    """Give the big GROUP BYs memory (PostgreSQL hashes in memory instead of sorting on
+    disk) or threads (SQLite sorts them with two helper threads: a quarter faster)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA threads = 2")
 
 
 def _cell(cols: Any, dims: frozenset[str]) -> list[ColumnElement]:
