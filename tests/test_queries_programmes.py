@@ -165,3 +165,42 @@ def test_sort_frame_orders_as_pandas_does(seed: int) -> None:
         got = sort_frame(df, by, asc)
         exp = df.sort_values(by, ascending=asc, ignore_index=True, kind="stable")
         pd.testing.assert_frame_equal(got, exp)
+
+
+def test_in_memory_applications_follow_every_change(engine) -> None:  # noqa: ANN001
+    """The applications are kept in memory between callbacks: new rows, and a changed row
+    with its data-version bump (what an import does), show at the next read."""
+    from sqlalchemy import insert, update
+    from sqlalchemy.orm import Session
+
+    from data_access.db import bump_data_version
+    from data_access.models import ProgrammeApplication as PA
+
+    def add(rows: list[tuple[str, str]]) -> None:
+        with engine.begin() as c:
+            c.execute(insert(PA), [
+                {"external_id": ext, "programme": "vulcanus_jp", "cycle_year": 2022,
+                 "country_code": "FR", "prefecture": None, "field_of_study": "mechanical",
+                 "gender": "F", "status": status, "sector_code": "machinery",
+                 "host_sector": "machinery" if status == "selected" else None}
+                for ext, status in rows])
+
+    def by_year() -> list[tuple[int, int, int]]:
+        with engine.connect() as c:
+            df = q.applications_by_year(c, year_from=2020, year_to=2024)
+        return list(zip(df.year, df.applications, df.selected, strict=True))
+
+    add([("a1", "applied"), ("a2", "selected")])
+    assert by_year() == [(2022, 2, 1)]
+    add([("a3", "applied")])
+    assert by_year() == [(2022, 3, 1)]
+    with engine.begin() as c:  # same rows, one changed: the data version tells
+        c.execute(update(PA).where(PA.external_id == "a3")
+                  .values(status="selected", host_sector="machinery"))
+        with Session(bind=c) as s:
+            bump_data_version(s)
+            s.flush()
+    assert by_year() == [(2022, 3, 2)]
+    with engine.connect() as c:
+        hosts = q.hosts_by_sector(c, year_from=2022, year_to=2022)
+    assert hosts.placements.tolist() == [2]
