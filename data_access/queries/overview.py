@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from data_access import summaries
 from data_access.models import (
@@ -18,6 +18,7 @@ from data_access.models import (
     ResearchProject,
     TechDeal,
 )
+from data_access.queries import programmes
 from data_access.queries.common import (
     I64,
     days_between,
@@ -30,19 +31,10 @@ from data_access.queries.common import (
 
 def applications_by_year(conn: Connection, *, year_from: int, year_to: int,
                          sectors: Sequence[str] = ()) -> pd.DataFrame:
-    """Applications, shortlisted and selected per cycle year, all programmes."""
-    a = ProgrammeApplication
-    stmt = (select(a.cycle_year, func.count(),
-                   func.sum(case((a.status.in_(["shortlisted", "selected"]), 1), else_=0)),
-                   func.sum(case((a.status == "selected", 1), else_=0)))
-            .where(a.cycle_year.between(year_from, year_to))
-            .group_by(a.cycle_year).order_by(a.cycle_year))
-    stmt = where_sectors(stmt, a.sector_code, sectors)
-    df = frame(conn, stmt, ["year", "applications", "shortlisted", "selected"])
-    df[["applications", "shortlisted", "selected"]] = df[
-        ["applications", "shortlisted", "selected"]].astype(I64)
-    df["selection_rate"] = df["selected"] / df["applications"]
-    return df
+    """Applications, shortlisted, selected and the selection rate per cycle year, all
+    programmes (the Programmes page's counts, from the applications kept in memory)."""
+    return programmes.applications_by_year(conn, year_from=year_from, year_to=year_to,
+                                           sectors=sectors)
 
 
 def enquiries_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
