@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Integer, Select, cast, extract, func
+from sqlalchemy import Connection, Integer, Select, cast, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 # dtypes as numpy dtype objects: pandas resolves a name such as "int64" by asking every
@@ -126,3 +128,78 @@ def median_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
                 break
         i = j
     return pd.DataFrame(out, columns=[key, value])
+
+
+# ---- Small tables kept in memory --------------------------------------------------------------
+@dataclass(frozen=True)
+class Coded:
+    """A table's rows as integer codes per column (`values[col][code]` is the value, None
+    where missing): filters are `isin` on integers and groups are `bincount`s, a fraction of
+    a millisecond where a SQL GROUP BY sorts the rows each time."""
+
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.codes.values()))) if self.codes else 0
+
+    def among(self, col: str, wanted: Iterable[Any]) -> np.ndarray:
+        """Which rows have `col` in `wanted`."""
+        want = set(wanted)
+        hits = [i for i, v in enumerate(self.values[col]) if v in want]
+        return np.isin(self.codes[col], np.array(hits, dtype=np.int64))
+
+    def where(self, col: str, test: Callable[[Any], bool]) -> np.ndarray:
+        """Which rows have a `col` value passing `test` (called once per distinct value)."""
+        return self.among(col, [v for v in self.values[col] if test(v)])
+
+    def groups(self, col: str, rows: np.ndarray,
+               *weights: np.ndarray) -> list[tuple[Any, ...]]:
+        """(value, number of rows, sum of each weight) per value of `col` among `rows`."""
+        codes = self.codes[col][rows]
+        n = len(self.values[col])
+        counts = np.bincount(codes, minlength=n)
+        sums = [np.bincount(codes, weights=w[rows], minlength=n) for w in weights]
+        return [(v, int(counts[i]), *(int(x[i]) for x in sums))
+                for i, v in enumerate(self.values[col]) if counts[i]]
+
+
+_CODED: dict[tuple[Any, ...], Coded] = {}  # (database, table, fingerprint) -> rows
+_CODED_SEEN: weakref.WeakKeyDictionary[Connection, dict[str, Coded]] = \
+    weakref.WeakKeyDictionary()
+
+
+def coded_rows(conn: Connection, table: Any, columns: Sequence[str],
+               derive: Callable[[dict[str, tuple]], dict[str, tuple]] | None = None
+               ) -> Coded:
+    """`columns` of a small table (and `derive`d ones) as `Coded`, read once per data change
+    and kept in memory: keyed by the row count, the newest id and the data version (which
+    every import bumps), checked once per connection (one callback)."""
+    from data_access.models import Meta
+
+    seen = _CODED_SEEN.setdefault(conn, {})
+    name = table.__tablename__
+    if name in seen:
+        return seen[name]
+    version = select(Meta.value).where(Meta.key == "data_version").scalar_subquery()
+    fingerprint = tuple(conn.execute(select(func.count(), func.max(table.id), version)).one())
+    key = (conn.engine.url.render_as_string(hide_password=True), name, fingerprint)
+    coded = _CODED.get(key)
+    if coded is None:
+        rows = conn.execute(select(*(getattr(table, c) for c in columns))).all()
+        cols = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows \
+            else {c: () for c in columns}
+        if derive is not None:
+            cols.update(derive(cols))
+        codes, values = {}, {}
+        for c, vals in cols.items():
+            index: dict[Any, int] = {}
+            codes[c] = np.fromiter((index.setdefault(v, len(index)) for v in vals),
+                                   dtype=np.int64, count=len(vals))
+            values[c] = list(index)
+        coded = Coded(codes, values)
+        if len(_CODED) >= 16:  # a few tables of a few databases (tests use two at once)
+            _CODED.pop(next(iter(_CODED)))
+        _CODED[key] = coded
+    seen[name] = coded
+    return coded

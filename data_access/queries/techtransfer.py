@@ -7,11 +7,13 @@ contact, NDA and negotiation: the funnel and the "reached at least" filter count
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Select, case, func, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Select, func, select
 
 from data_access import summaries
 from data_access.models import TechDeal as D
@@ -19,6 +21,8 @@ from data_access.models import TechOffer as O
 from data_access.queries.common import (
     F64,
     I64,
+    Coded,
+    coded_rows,
     frame,
     most_first,
     rows_frame,
@@ -119,21 +123,30 @@ def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
 
 
 # ---- Deals ----------------------------------------------------------------------------------
-def _deals(stmt: Select, *, year_from: int, year_to: int, sectors: Sequence[str],
+_DEAL_COLUMNS = ("opened_date", "stage", "sector_code", "deal_type", "eu_country_code",
+                 "jp_region")
+
+
+def _deals(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str],
            min_stage: str | None, deal_types: Sequence[str], eu_countries: Sequence[str],
-           jp_regions: Sequence[str]) -> Select:
+           jp_regions: Sequence[str]) -> tuple[Coded, np.ndarray]:
+    """The deals (kept in memory: a few thousand rows every deal chart groups by another
+    column, see `common.coded_rows`) and which of them match the filters."""
+    deals = coded_rows(conn, D, _DEAL_COLUMNS)
     d0, d1 = year_bounds(year_from, year_to)
-    stmt = stmt.where(D.opened_date.between(d0, d1), D.stage.in_(stages_from(min_stage)))
-    stmt = where_sectors(stmt, D.sector_code, sectors)
-    stmt = where_in(stmt, D.deal_type, deal_types)
-    stmt = where_in(stmt, D.eu_country_code, eu_countries)
-    if jp_regions:
-        known = [r for r in jp_regions if r != UNKNOWN_REGION]
-        cond = D.jp_region.in_(known)
-        if UNKNOWN_REGION in jp_regions:  # a deal without a region is shown as "unknown"
-            cond = or_(cond, D.jp_region.is_(None))
-        stmt = stmt.where(cond)
-    return stmt
+    m = deals.where("opened_date", lambda d: d is not None and d0 <= _day(d) <= d1)
+    m &= deals.among("stage", stages_from(min_stage))
+    for col, wanted in (("sector_code", sectors), ("deal_type", deal_types),
+                        ("eu_country_code", eu_countries)):
+        if wanted:
+            m &= deals.among(col, wanted)
+    if jp_regions:  # a deal without a region is shown as "unknown"
+        m &= deals.among("jp_region", [None if r == UNKNOWN_REGION else r for r in jp_regions])
+    return deals, m
+
+
+def _day(d: object) -> dt.date:
+    return dt.date.fromisoformat(d[:10]) if isinstance(d, str) else d  # type: ignore[return-value]
 
 
 def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
@@ -146,10 +159,10 @@ def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequ
     previous stage's deals that got this far; empty for the first stage) and share (of the
     first stage shown). With `min_stage`, the funnel starts at that stage.
     """
-    stmt = _deals(select(D.stage, func.count()), year_from=year_from, year_to=year_to,
-                  sectors=sectors, min_stage=min_stage, deal_types=deal_types,
-                  eu_countries=eu_countries, jp_regions=jp_regions).group_by(D.stage)
-    at = dict(conn.execute(stmt).all())
+    deals, m = _deals(conn, year_from=year_from, year_to=year_to, sectors=sectors,
+                      min_stage=min_stage, deal_types=deal_types, eu_countries=eu_countries,
+                      jp_regions=jp_regions)
+    at = {stage: n for stage, n in deals.groups("stage", m)}
     cols = ["stage", "deals", "conversion", "share"]
     shown = stages_from(min_stage)
     if sum(at.values()) == 0:
@@ -164,10 +177,10 @@ def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequ
     return rows_frame(rows, cols, {"deals": I64, "share": F64})
 
 
-def _deals_by(conn: Connection, col: ColumnElement, name: str, **filters: object) -> pd.DataFrame:
-    signed = func.sum(case((D.stage == "signed", 1), else_=0))
-    stmt = _deals(select(col, func.count(), signed), **filters).group_by(col)
-    return rows_frame(conn.execute(stmt), [name, "deals", "signed"],
+def _deals_by(conn: Connection, col: str, name: str, **filters: Any) -> pd.DataFrame:
+    deals, m = _deals(conn, **filters)
+    signed = deals.among("stage", ["signed"]).astype(np.int64)
+    return rows_frame(deals.groups(col, m, signed), [name, "deals", "signed"],
                       {"deals": I64, "signed": I64}, sort=most_first(1))
 
 
@@ -176,7 +189,7 @@ def deals_by_sector(conn: Connection, *, year_from: int, year_to: int,
                     deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
                     jp_regions: Sequence[str] = ()) -> pd.DataFrame:
     """Deals and signed deals per sector (most deals first)."""
-    return _deals_by(conn, D.sector_code, "sector", year_from=year_from, year_to=year_to,
+    return _deals_by(conn, "sector_code", "sector", year_from=year_from, year_to=year_to,
                      sectors=sectors, min_stage=min_stage, deal_types=deal_types,
                      eu_countries=eu_countries, jp_regions=jp_regions)
 
@@ -186,7 +199,7 @@ def deals_by_type(conn: Connection, *, year_from: int, year_to: int,
                   deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
                   jp_regions: Sequence[str] = ()) -> pd.DataFrame:
     """Deals and signed deals per deal type (licence, R&D cooperation, ...)."""
-    return _deals_by(conn, D.deal_type, "deal_type", year_from=year_from, year_to=year_to,
+    return _deals_by(conn, "deal_type", "deal_type", year_from=year_from, year_to=year_to,
                      sectors=sectors, min_stage=min_stage, deal_types=deal_types,
                      eu_countries=eu_countries, jp_regions=jp_regions)
 
@@ -196,7 +209,7 @@ def deals_by_eu_country(conn: Connection, *, year_from: int, year_to: int,
                         deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
                         jp_regions: Sequence[str] = ()) -> pd.DataFrame:
     """Deals and signed deals per EU party's member state."""
-    return _deals_by(conn, D.eu_country_code, "eu_country", year_from=year_from,
+    return _deals_by(conn, "eu_country_code", "eu_country", year_from=year_from,
                      year_to=year_to, sectors=sectors, min_stage=min_stage,
                      deal_types=deal_types, eu_countries=eu_countries, jp_regions=jp_regions)
 
@@ -206,9 +219,7 @@ def deals_by_jp_region(conn: Connection, *, year_from: int, year_to: int,
                        deal_types: Sequence[str] = (), eu_countries: Sequence[str] = (),
                        jp_regions: Sequence[str] = ()) -> pd.DataFrame:
     """Deals and signed deals per Japanese party's region ('unknown' when not given)."""
-    # Grouped on the raw column and named in pandas: a bound 'unknown' in both SELECT and
-    # GROUP BY would be two different parameters to PostgreSQL.
-    df = _deals_by(conn, D.jp_region, "jp_region", year_from=year_from, year_to=year_to,
+    df = _deals_by(conn, "jp_region", "jp_region", year_from=year_from, year_to=year_to,
                    sectors=sectors, min_stage=min_stage, deal_types=deal_types,
                    eu_countries=eu_countries, jp_regions=jp_regions)
     df["jp_region"] = df["jp_region"].fillna(UNKNOWN_REGION)
