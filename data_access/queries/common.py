@@ -186,7 +186,9 @@ def coded_rows(conn: Connection, table: Any, columns: Sequence[str],
     key = (conn.engine.url.render_as_string(hide_password=True), name, fingerprint)
     coded = _CODED.get(key)
     if coded is None:
-        rows = conn.execute(select(*(getattr(table, c) for c in columns))).all()
+        # through the driver: SQLAlchemy's row processing would triple the read
+        sql = str(select(*(getattr(table, c) for c in columns)).compile(dialect=conn.dialect))
+        rows = conn.exec_driver_sql(sql).fetchall()
         cols = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows \
             else {c: () for c in columns}
         if derive is not None:

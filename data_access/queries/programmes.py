@@ -70,6 +70,12 @@ def _matching(conn: Connection, *, year_from: int, year_to: int, sectors: Sequen
     return apps, m
 
 
+def warm(conn: Connection) -> None:
+    """Read the applications into memory now (at start, before gunicorn forks its workers,
+    so no visitor waits for the first read)."""
+    coded_rows(conn, A, _COLUMNS, _places)
+
+
 def _selected(apps: Coded) -> np.ndarray:
     return apps.among("status", ["selected"]).astype(np.int64)
 

@@ -145,6 +145,11 @@ def _deals(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[
     return deals, m
 
 
+def warm(conn: Connection) -> None:
+    """Read the deals into memory now (at start, see `programmes.warm`)."""
+    coded_rows(conn, D, _DEAL_COLUMNS)
+
+
 def _day(d: object) -> dt.date:
     return dt.date.fromisoformat(d[:10]) if isinstance(d, str) else d  # type: ignore[return-value]
 
