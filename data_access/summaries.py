@@ -77,6 +77,7 @@ from data_access.models import HelpdeskSummary as HS
 from data_access.models import Meta
 from data_access.models import TechOffer as O
 from data_access.models import TechOfferSummary as OS
+from data_access.queries.common import as_date
 
 # Dimension name -> column name (the same in the fact table and the summaries).
 DIMS: dict[str, str] = {"desk": "desk", "topic": "topic", "sector": "sector_code",
@@ -493,7 +494,7 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     first, last = conn.execute(select(
         select(func.min(E.received_date)).scalar_subquery(),
         select(func.max(E.received_date)).scalar_subquery())).one()
-    first, last = _as_date(first), _as_date(last)
+    first, last = as_date(first), as_date(last)
     months = candidate_months(first, last, today or dt.date.today()) if last else set()
     for mm in sorted(months):
         start = dt.date(mm // 100, mm % 100, 1)
@@ -518,14 +519,6 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     conn.execute(insert(Meta).values(key=META_KEY, value=st.to_json()))
     _STATUS.pop(conn, None)
     return st
-
-
-def _as_date(v: object) -> dt.date | None:
-    if isinstance(v, str):  # SQLite returns dates from aggregates as text
-        return dt.date.fromisoformat(v[:10])
-    if isinstance(v, dt.datetime):
-        return v.date()
-    return v  # type: ignore[return-value]
 
 
 # ---- Reading --------------------------------------------------------------------------------

@@ -220,13 +220,16 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
         clicks on its summary); closed ones hold nothing. Built on demand: hundreds of table
         rows in every card would make each filter change re-render thousands of
         components in the browser."""
+        open_ = [bool(n and n % 2) for n in clicks]
+        if not any(open_):  # the usual filter change: nothing to build, no database work
+            return [None] * len(ids)
         state = page_state(search)
         with service.pinned():
             return [orjson.Fragment(service.cached(
                         "table", [page, i["key"], state_key(state)],
                         lambda i=i: to_json_bytes(table_output(by_key[i["key"]], state))))
-                    if n and n % 2 else None
-                    for n, i in zip(clicks, ids, strict=True)]
+                    if is_open else None
+                    for is_open, i in zip(open_, ids, strict=True)]
 
     update_tables.__name__ = f"update_tables_{page}"
 

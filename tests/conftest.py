@@ -165,3 +165,28 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):  # noqa: 
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last error: {last_exc})")
+
+
+SCROLL_CENTER = "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})"
+
+
+def chart_numbers(browser, page: str, key: str) -> list[list[str]]:  # noqa: ANN001
+    """Open "Show the numbers" under a chart, as a person does, and return the table's rows
+    (the table is fetched when it opens: wait for its rows, or its "No data" line)."""
+    from selenium.webdriver.common.by import By
+
+    card = browser.find_element(By.ID, f"card-{page}-{key}")
+    details = card.find_element(By.CSS_SELECTOR, "details")
+    summary = details.find_element(By.TAG_NAME, "summary")
+
+    def opened() -> bool:
+        if details.get_attribute("open") is None:
+            # charts above may still be redrawing: scroll again and retry until it opens
+            browser.execute_script(SCROLL_CENTER, summary)
+            summary.click()
+        return details.get_attribute("open") is not None
+    wait_for(opened)
+    wait_for(lambda: card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr, "
+                                                         "[id*='chart-table'] p"))
+    rows = card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr")
+    return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from pages import _charts as charts
-from tests.conftest import wait_for
+from tests.conftest import chart_numbers, wait_for
 from tests.test_export_render import png_size, svg_text
 
 pytestmark = pytest.mark.browser
@@ -87,20 +87,8 @@ def tools(browser, key: str) -> dict[str, str]:  # noqa: ANN001
 
 
 def table_rows(browser, key: str) -> list[list[str]]:  # noqa: ANN001
-    """Open "Show the numbers" under a chart and read its table."""
-    card = browser.find_element(By.ID, f"card-epa-{key}")
-    details = card.find_element(By.CSS_SELECTOR, "details")
-    summary = details.find_element(By.TAG_NAME, "summary")
-
-    def opened() -> bool:
-        if details.get_attribute("open") is None:
-            browser.execute_script(_CENTER, summary)
-            summary.click()
-        return details.get_attribute("open") is not None
-    wait_for(opened)
-    wait_for(lambda: card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr"))
-    rows = card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr")
-    return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+    """Open "Show the numbers" under an EPA chart and read its table."""
+    return chart_numbers(browser, "epa", key)
 
 
 def click_modebar(browser, key: str, title: str) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.conftest import wait_for
+from tests.conftest import chart_numbers, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -109,21 +109,7 @@ def remove_chip(browser) -> None:  # noqa: ANN001
 
 def numbers(browser, key: str, page: str = P) -> list[list[str]]:  # noqa: ANN001
     """Open "Show the numbers" under a chart and return the table's rows."""
-    card = browser.find_element(By.ID, f"card-{page}-{key}")
-    details = card.find_element(By.CSS_SELECTOR, "details")
-    summary = details.find_element(By.TAG_NAME, "summary")
-
-    def opened() -> bool:
-        if details.get_attribute("open") is None:
-            browser.execute_script(_CENTER, summary)
-            summary.click()
-        return details.get_attribute("open") is not None
-    wait_for(opened)
-    # the table is fetched when "Show the numbers" opens: wait for its rows (or "No data")
-    wait_for(lambda: card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr, "
-                                                         "[id*='chart-table'] p"))
-    rows = card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr")
-    return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+    return chart_numbers(browser, page, key)
 
 
 def applications(f: dict) -> int:

@@ -16,7 +16,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.conftest import wait_for
+from tests.conftest import chart_numbers, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -105,22 +105,7 @@ def chips(browser) -> list[str]:  # noqa: ANN001
 
 def numbers(browser, page: str, key: str) -> list[list[str]]:  # noqa: ANN001
     """Open "Show the numbers" under a chart and return the table's rows."""
-    card = browser.find_element(By.ID, f"card-{page}-{key}")
-    details = card.find_element(By.CSS_SELECTOR, "details")
-    summary = details.find_element(By.TAG_NAME, "summary")
-
-    def opened() -> bool:
-        if details.get_attribute("open") is None:
-            # charts above may still be redrawing: scroll again and retry until it opens
-            browser.execute_script(_JS_CENTER, summary)
-            summary.click()
-        return details.get_attribute("open") is not None
-    wait_for(opened)
-    # the table is fetched when "Show the numbers" opens: wait for its rows (or "No data")
-    wait_for(lambda: card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr, "
-                                                         "[id*='chart-table'] p"))
-    rows = card.find_elements(By.CSS_SELECTOR, ".chart-table tbody tr")
-    return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+    return chart_numbers(browser, page, key)
 
 
 def card_text(browser, page: str, key: str) -> str:  # noqa: ANN001

@@ -144,29 +144,6 @@ def test_empty_database_gives_empty_frames(engine, fn) -> None:  # noqa: ANN001
     assert len(got.columns) >= 2
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_sort_frame_orders_as_pandas_does(seed: int) -> None:
-    """The Python sort used for chart frames gives pandas' order, missing values last."""
-    import random
-
-    import numpy as np
-    import pandas as pd
-
-    from data_access.queries.common import sort_frame
-
-    rng = random.Random(seed)
-    n = rng.randrange(0, 30)
-    names = [rng.choice(["FR", "DE", "JP-13", "JP-27", None, "IT"]) for _ in range(n)]
-    df = pd.DataFrame({"name": pd.Series(names, dtype=object),
-                       "count": np.array([rng.randrange(0, 5) for _ in range(n)], dtype=np.int64),
-                       "rate": [rng.choice([0.5, 0.25, float("nan")]) for _ in range(n)]})
-    for by, asc in ((["count", "name"], [False, True]), (["count", "name"], [True, False]),
-                    (["rate", "name"], [False, True]), (["name", "count"], [True, True])):
-        got = sort_frame(df, by, asc)
-        exp = df.sort_values(by, ascending=asc, ignore_index=True, kind="stable")
-        pd.testing.assert_frame_equal(got, exp)
-
-
 def test_in_memory_applications_follow_every_change(engine) -> None:  # noqa: ANN001
     """The applications are kept in memory between callbacks: new rows, and a changed row
     with its data-version bump (what an import does), show at the next read."""

@@ -49,6 +49,16 @@ def where_in(stmt: Select, col: ColumnElement, values: Sequence[str] | None) -> 
     return stmt.where(col.in_(list(values))) if values else stmt
 
 
+def as_date(v: object) -> dt.date | None:
+    """A date from the driver: SQLite hands dates back as 'YYYY-MM-DD…' text (from aggregates
+    and raw reads), PostgreSQL as dates or, from some expressions, datetimes."""
+    if isinstance(v, str):
+        return dt.date.fromisoformat(v[:10])
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return v  # type: ignore[return-value]
+
+
 def year_bounds(year_from: int, year_to: int) -> tuple[dt.date, dt.date]:
     """First and last day of a range of calendar years."""
     return dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
@@ -59,26 +69,6 @@ def typed(df: pd.DataFrame, types: dict[str, np.dtype]) -> pd.DataFrame:
     per-column concatenation (~0.3 ms, a lot on a request path of a dozen small frames)."""
     return pd.DataFrame({c: df[c].to_numpy(dtype=types.get(c)) for c in df.columns},
                         columns=df.columns)
-
-
-def _is_na(v: object) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
-
-
-def sort_frame(df: pd.DataFrame, by: Sequence[str],
-               ascending: Sequence[bool]) -> pd.DataFrame:
-    """`df.sort_values(by, ascending=ascending, ignore_index=True)` for the small frames of a
-    chart, sorted in Python (pandas builds a categorical per key for a multi-key sort: ~0.4 ms
-    a call). Missing values last, as pandas puts them."""
-    cols = [df[c].tolist() for c in by]
-    order = list(range(len(df)))
-    for values, asc in reversed(list(zip(cols, ascending, strict=True))):  # stable passes
-        if asc:
-            order.sort(key=lambda i, v=values: (_is_na(v[i]), 0 if _is_na(v[i]) else v[i]))
-        else:
-            order.sort(key=lambda i, v=values: (not _is_na(v[i]), 0 if _is_na(v[i]) else v[i]),
-                       reverse=True)
-    return df.take(order).reset_index(drop=True)
 
 
 def most_first(count: int, name: int = 0) -> Callable[[Sequence[Any]], tuple]:
@@ -139,9 +129,6 @@ class Coded:
 
     codes: dict[str, np.ndarray]
     values: dict[str, list[Any]]
-
-    def __len__(self) -> int:
-        return len(next(iter(self.codes.values()))) if self.codes else 0
 
     def among(self, col: str, wanted: Iterable[Any]) -> np.ndarray:
         """Which rows have `col` in `wanted`."""

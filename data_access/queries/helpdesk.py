@@ -27,6 +27,7 @@ from data_access.models import HelpdeskEnquiry as E
 from data_access.queries.common import (
     F64,
     I64,
+    as_date,
     days_between,
     frame,
     most_first,
@@ -136,12 +137,6 @@ def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
         "share": np.array([r[2] / per_year[r[0]] for r in rows], dtype=F64)})
 
 
-def _as_date(v: object) -> dt.date | None:
-    if isinstance(v, str):  # SQLite hands dates back as text from aggregates
-        return dt.date.fromisoformat(v[:10])
-    return v  # type: ignore[return-value]
-
-
 def data_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
     """The oldest and newest received dates in the table (what the data covers)."""
     known = summaries.span(conn)
@@ -151,7 +146,7 @@ def data_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
     # SELECT make SQLite scan the whole table)
     lo, hi = conn.execute(select(select(func.min(E.received_date)).scalar_subquery(),
                                  select(func.max(E.received_date)).scalar_subquery())).one()
-    return _as_date(lo), _as_date(hi)
+    return as_date(lo), as_date(hi)
 
 
 def comparison_periods(year_from: int, year_to: int, latest: dt.date | None

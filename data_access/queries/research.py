@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, case, func, literal_column, select
 
@@ -56,12 +57,9 @@ _TYPES = {"year": I64, "participations": I64, "organisations": I64, "projects": 
           "ec_contribution": F64}
 
 
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    types = {c: I64 for c in ("year", "participations", "organisations", "projects")
-             if c in df.columns}
-    if "ec_contribution" in df.columns:
-        types["ec_contribution"] = F64
-    return typed(df, types)
+def _typed(df: pd.DataFrame, **more: np.dtype) -> pd.DataFrame:
+    """`df` with its measure (and `more`) columns as integers and floats, in one pass."""
+    return typed(df, {**{c: t for c, t in _TYPES.items() if c in df.columns}, **more})
 
 
 def participations_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -105,7 +103,7 @@ def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
                  parts=parts, activity_types=activity_types, roles=roles)
     stmt = stmt.group_by(y, P.framework).order_by(P.framework, y)
     df = frame(conn, stmt, ["year", "framework", "ec_contribution", "funded", "participations"])
-    return typed(_typed(df), {"funded": I64})
+    return _typed(df, funded=I64)
 
 
 def _by(conn: Connection, col, name: str, **filters: object) -> pd.DataFrame:  # noqa: ANN001

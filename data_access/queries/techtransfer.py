@@ -7,7 +7,6 @@ contact, NDA and negotiation: the funnel and the "reached at least" filter count
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from data_access.queries.common import (
     F64,
     I64,
     Coded,
+    as_date,
     coded_rows,
     frame,
     most_first,
@@ -134,7 +134,7 @@ def _deals(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[
     column, see `common.coded_rows`) and which of them match the filters."""
     deals = coded_rows(conn, D, _DEAL_COLUMNS)
     d0, d1 = year_bounds(year_from, year_to)
-    m = deals.where("opened_date", lambda d: d is not None and d0 <= _day(d) <= d1)
+    m = deals.where("opened_date", lambda d: d is not None and d0 <= as_date(d) <= d1)
     m &= deals.among("stage", stages_from(min_stage))
     for col, wanted in (("sector_code", sectors), ("deal_type", deal_types),
                         ("eu_country_code", eu_countries)):
@@ -148,10 +148,6 @@ def _deals(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[
 def warm(conn: Connection) -> None:
     """Read the deals into memory now (at start, see `programmes.warm`)."""
     coded_rows(conn, D, _DEAL_COLUMNS)
-
-
-def _day(d: object) -> dt.date:
-    return dt.date.fromisoformat(d[:10]) if isinstance(d, str) else d  # type: ignore[return-value]
 
 
 def deal_funnel(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
