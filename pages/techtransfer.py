@@ -118,7 +118,8 @@ SPECS = [
                ("conversion", "Conversion from the previous stage (%)"),
                ("share", "Share of the first stage (%)")],
               formats={"deals": "{:,}", "conversion": "{:.1%}", "share": "{:.1%}"},
-              click_dim="stage", family="techtransfer"),
+              # tall enough for its two-line rotated stage-axis title
+              click_dim="stage", family="techtransfer", height=430),
     ChartSpec(PAGE, "by-type", "Deals by type", q.deals_by_type, _deal_args,
               _breakdown("deal_type", vocab.DEAL_TYPES, "Deal type"),
               [("deal_type", "Deal type"), *DEAL_COLS], formats=FMT, click_dim="deal_type",
