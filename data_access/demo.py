@@ -15,6 +15,8 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, select
@@ -34,6 +36,9 @@ from data_access.models import (
     TechDeal,
     TechOffer,
 )
+
+if TYPE_CHECKING:
+    from data_access.summaries import Status
 
 DEFAULT_SEED = 20190201
 FIRST_YEAR = 2014
@@ -571,13 +576,19 @@ def load_demo(engine: Engine, *, seed: int = DEFAULT_SEED, until: dt.date | None
     return counts
 
 
-def _after_load(conn: Connection) -> None:
-    """Hook for work that must follow any data change (summary tables), same transaction."""
-    try:
-        from data_access import summaries
-    except ImportError:  # summaries arrive with the speed work
-        return
-    summaries.rebuild(conn)
+def _after_load(conn: Connection, *, before: Status | None = None,
+                years: Iterable[int] | None = None) -> None:
+    """Hook for work that must follow any data change (summary tables), same transaction.
+
+    With `years` (the years of receipt of the help-desk enquiries the change wrote; empty
+    for other data) and `before` (`summaries.status` read before the change), only those
+    years are recounted; otherwise every summary is rebuilt."""
+    from data_access import summaries
+
+    if years is None:
+        summaries.rebuild(conn)
+    else:
+        summaries.refresh(conn, before, years)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,6 +64,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
 )
@@ -336,8 +337,11 @@ class _Built:
 
 
 def _derive(conn: Connection, parent: _Built, child: Cuboid, target: Table,
-            cid: int | None, *, with_days: bool) -> int:
-    """INSERT the `child` grouping of `parent`'s rows into `target` (cuboid `cid`)."""
+            cid: int | None, *, with_days: bool,
+            runs: Sequence[tuple[int, int]] | None = None) -> int:
+    """INSERT the `child` grouping of `parent`'s rows into `target` (cuboid `cid`); only
+    those of the years `runs` ((first, last) year pairs; None: all) from a stored parent
+    (a staging table holds only the rows being counted)."""
     pc = parent.table.c
     t = pc.ym if child.grain == parent.cuboid.grain else (pc.ym // 100) * 100
     more = [pc.days] if with_days else []
@@ -346,6 +350,8 @@ def _derive(conn: Connection, parent: _Built, child: Cuboid, target: Table,
     stmt = select(*head, *_cell(pc, child.dims), t, *more, func.sum(pc.enquiries))
     if parent.cid is not None:
         stmt = stmt.where(pc.cuboid == parent.cid)
+        if runs is not None:
+            stmt = stmt.where(_in_years(pc.ym, runs))
     stmt = stmt.group_by(*keys)
     if cid is not None:  # key order: the primary-key b-tree is appended to, not split
         stmt = stmt.order_by(*keys)
@@ -441,62 +447,95 @@ def candidate_months(first: dt.date | None, last: dt.date | None,
 
 def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     """Recompute every help-desk summary from the fact table, in the caller's transaction."""
+    return _build(conn, None, None, today)
+
+
+def refresh(conn: Connection, before: Status | None, years: Iterable[int], *,
+            today: dt.date | None = None) -> Status:
+    """Bring the summaries up to date after a change that touched only the enquiries
+    received in `years` (an import: the years of its new rows and of the rows it changed,
+    before and after; none for an import of another kind), in the caller's transaction.
+
+    `before` is `status(conn)` read before the change: when the summaries matched the facts
+    then, only those years are recounted (seconds, not the minute a full rebuild takes at
+    millions of enquiries); otherwise everything is rebuilt. The small summaries (offers,
+    the daily counts of period ends) are always recomputed."""
+    if before is None:
+        return rebuild(conn, today=today)
+    return _build(conn, before, sorted(set(years)), today)
+
+
+def _runs(years: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted years as runs of consecutive years: [2015, 2016, 2019] -> [(2015, 2016),
+    (2019, 2019)]."""
+    out: list[tuple[int, int]] = []
+    for y in years:
+        if out and out[-1][1] == y - 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
+def _in_years(ym_col: ColumnElement, runs: Sequence[tuple[int, int]]) -> ColumnElement[bool]:
+    """A `ym` column within the years `runs` (a year-grain row's ym is year * 100)."""
+    return or_(*(ym_col.between(a * 100, b * 100 + 99) for a, b in runs))
+
+
+def _build(conn: Connection, before: Status | None, years: Sequence[int] | None,
+           today: dt.date | None) -> Status:
+    """Recount everything (`years` None) or only the enquiries received in `years`, whose
+    summary rows are deleted first; `before` then gives the other cuboid sizes."""
     t0 = time.perf_counter()
     _STATUS.pop(conn, None)
     dialect = conn.dialect.name
     _tune(conn)
-    for model in (HS, HD, DS, DDS, OS):
-        conn.execute(delete(model))
+    conn.execute(delete(OS))
     _offer_events(conn)
-    m = ym_of(E.received_date, dialect)
-    days = days_to_answer(dialect)
-    stages: list[Table] = []
-    ec = E.__table__.c
-
-    # counts: the finest grouping from the fact table, then each cuboid from its parent
-    top = COUNT_CUBOIDS[0]
-    stage = _stage(conn, "hd_stage_c0", with_days=False)
-    stages.append(stage)
-    n = _fill(conn, stage, [*_CELL_COLS, "ym", "enquiries"],
-              select(*_cell(ec, top.dims), m, func.count()).group_by(*_keys(ec, top.dims), m))
-    built = [_Built(top, n, stage, None)]
-    for cid, c in enumerate(COUNT_CUBOIDS[1:], 1):
-        parent = _parent(built, c)
-        assert parent is not None, c  # the first count cuboid holds every dimension
-        if c.stored:
-            target, number = HS.__table__, cid
-        else:
-            target, number = _stage(conn, f"hd_stage_c{cid}", with_days=False), None
-            stages.append(target)
-        n = _derive(conn, parent, c, target, number, with_days=False)
-        built.append(_Built(c, n, target, number))
-    count_rows = [b.rows for b in built]
-
-    # days to answer: plain staging histograms, each packed into one text row per cell+month
-    dbuilt: list[_Built] = []
-    for c in DAYS_CUBOIDS:
-        target = _stage(conn, f"hd_stage_d{len(dbuilt)}", with_days=True)
-        stages.append(target)
-        parent = _parent(dbuilt, c)
-        if parent is not None:
-            n = _derive(conn, parent, c, target, None, with_days=True)
-        else:  # a root: counted from the fact table
-            n = _fill(conn, target, [*_CELL_COLS, "ym", "days", "enquiries"],
-                      select(*_cell(ec, c.dims), m, days, func.count())
-                      .where(E.answered_date.is_not(None))
-                      .group_by(*_keys(ec, c.dims), m, days))
-        dbuilt.append(_Built(c, n, target, None))
-    days_rows = [_pack(conn, b.table, cid, b.cuboid.dims) if b.cuboid.stored else b.rows
-                 for cid, b in enumerate(dbuilt)]
-    for stage in stages:
-        stage.drop(conn)
+    count_rows = [0] * len(COUNT_CUBOIDS)
+    days_rows = [0] * len(DAYS_CUBOIDS)
+    facts: ColumnElement[bool] | None = None  # which fact rows to count (None: all)
+    if years is None:
+        for model in (HS, HD):
+            conn.execute(delete(model))
+    else:
+        assert before is not None
+        count_rows, days_rows = list(before.count_rows), list(before.days_rows)
+        runs = _runs(years)
+        if runs:
+            facts = or_(*(E.received_date.between(dt.date(a, 1, 1), dt.date(b, 12, 31))
+                          for a, b in runs))
+            for model, sizes, cuboids in ((HS, count_rows, COUNT_CUBOIDS),
+                                          (HD, days_rows, DAYS_CUBOIDS)):
+                for cid, c in enumerate(cuboids):
+                    if c.stored:
+                        gone = conn.execute(
+                            delete(model).where(model.cuboid == cid, _in_years(model.ym, runs))
+                            .execution_options(preserve_rowcount=True))
+                        sizes[cid] -= gone.rowcount
+    if years is None or years:
+        _count(conn, facts, count_rows, days_rows,
+               runs=None if years is None else _runs(years))
 
     first, last = conn.execute(select(
         select(func.min(E.received_date)).scalar_subquery(),
         select(func.max(E.received_date)).scalar_subquery())).one()
     first, last = as_date(first), as_date(last)
     months = candidate_months(first, last, today or dt.date.today()) if last else set()
-    for mm in sorted(months):
+    redo = set(months)
+    if before is not None and years is not None:  # keep the months whose days did not change
+        redo = {mm for mm in months
+                if mm // 100 in years or mm not in before.daily_months}
+        for mm in sorted(redo | (before.daily_months - months)):
+            start = dt.date(mm // 100, mm % 100, 1)
+            for model in (DS, DDS):
+                conn.execute(delete(model).where(
+                    model.received_date.between(start, month_end(start))))
+    else:
+        for model in (DS, DDS):
+            conn.execute(delete(model))
+    days = days_to_answer(dialect)
+    for mm in sorted(redo):
         start = dt.date(mm // 100, mm % 100, 1)
         in_month = E.received_date.between(start, month_end(start))
         conn.execute(insert(DS).from_select(
@@ -510,7 +549,7 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
             .group_by(E.received_date, E.sector_code, days)))
     max_id = conn.execute(select(func.max(E.id))).scalar()
     offer_max_id = conn.execute(select(func.max(O.id))).scalar()
-    if dialect == "postgresql":  # fresh statistics, so the planner reads by the keys
+    if dialect == "postgresql" and years is None:  # fresh statistics: reads use the keys
         for model in (HS, HD, DS, DDS, OS):
             conn.execute(text(f"ANALYZE {model.__tablename__}"))
     st = Status(max_id, offer_max_id, first, last, tuple(count_rows), tuple(days_rows),
@@ -519,6 +558,67 @@ def rebuild(conn: Connection, *, today: dt.date | None = None) -> Status:
     conn.execute(insert(Meta).values(key=META_KEY, value=st.to_json()))
     _STATUS.pop(conn, None)
     return st
+
+
+def _count(conn: Connection, facts: ColumnElement[bool] | None, count_rows: list[int],
+           days_rows: list[int], *, runs: Sequence[tuple[int, int]] | None) -> None:
+    """Count the fact rows `facts` (None: all; else those received in the years `runs`) into
+    every cuboid: the finest grouping from the fact table into a staging table, then each
+    cuboid from the smallest one before it that holds it. `count_rows` / `days_rows` get
+    each stored cuboid's rows (added to, when counting some years only, else set) and each
+    staging step's."""
+    added = runs is not None
+    m = ym_of(E.received_date, conn.dialect.name)
+    days = days_to_answer(conn.dialect.name)
+    ec = E.__table__.c
+    stages: list[Table] = []
+
+    def size(sizes: list[int], cid: int, n: int, stored: bool) -> None:
+        sizes[cid] = sizes[cid] + n if added and stored else n
+
+    top = COUNT_CUBOIDS[0]
+    stage = _stage(conn, "hd_stage_c0", with_days=False)
+    stages.append(stage)
+    root = select(*_cell(ec, top.dims), m, func.count())
+    if facts is not None:
+        root = root.where(facts)
+    n = _fill(conn, stage, [*_CELL_COLS, "ym", "enquiries"],
+              root.group_by(*_keys(ec, top.dims), m))
+    size(count_rows, 0, n, top.stored)
+    built = [_Built(top, n, stage, None)]
+    for cid, c in enumerate(COUNT_CUBOIDS[1:], 1):
+        parent = _parent(built, c)
+        assert parent is not None, c  # the first count cuboid holds every dimension
+        if c.stored:
+            target, number = HS.__table__, cid
+        else:
+            target, number = _stage(conn, f"hd_stage_c{cid}", with_days=False), None
+            stages.append(target)
+        n = _derive(conn, parent, c, target, number, with_days=False, runs=runs)
+        size(count_rows, cid, n, c.stored)
+        built.append(_Built(c, n, target, number))
+
+    # days to answer: plain staging histograms, each packed into one text row per cell+month
+    dbuilt: list[_Built] = []
+    for c in DAYS_CUBOIDS:
+        target = _stage(conn, f"hd_stage_d{len(dbuilt)}", with_days=True)
+        stages.append(target)
+        parent = _parent(dbuilt, c)
+        if parent is not None:
+            n = _derive(conn, parent, c, target, None, with_days=True)
+        else:  # a root: counted from the fact table
+            stmt = (select(*_cell(ec, c.dims), m, days, func.count())
+                    .where(E.answered_date.is_not(None)))
+            if facts is not None:
+                stmt = stmt.where(facts)
+            n = _fill(conn, target, [*_CELL_COLS, "ym", "days", "enquiries"],
+                      stmt.group_by(*_keys(ec, c.dims), m, days))
+        dbuilt.append(_Built(c, n, target, None))
+    for cid, b in enumerate(dbuilt):
+        n = _pack(conn, b.table, cid, b.cuboid.dims) if b.cuboid.stored else b.rows
+        size(days_rows, cid, n, b.cuboid.stored)
+    for stage in stages:
+        stage.drop(conn)
 
 
 # ---- Reading --------------------------------------------------------------------------------

@@ -303,3 +303,71 @@ def test_stale_summaries_are_rebuilt_when_the_app_starts(engine) -> None:  # noq
         assert n is not None
         got = hq.enquiries_by_requester(c, year_from=2014, year_to=2021)
     assert int(got["enquiries"].sum()) == 3000
+
+
+# ---- Refresh after an import: only the touched years, same result as a full rebuild --------
+def _snapshot(engine) -> tuple[dict[str, set], tuple]:  # noqa: ANN001
+    """Every summary row (histogram texts as sorted pairs: their order is not defined) and
+    the status, less the size of the unstored staging step."""
+    from data_access.models import (
+        HelpdeskDailyDaysSummary,
+        HelpdeskDailySummary,
+        HelpdeskDaysSummary,
+        TechOfferSummary,
+    )
+
+    def pairs(histogram: str) -> tuple:
+        nums = [int(x) for x in histogram.split()]
+        return tuple(sorted(zip(nums[::2], nums[1::2], strict=True)))
+
+    def norm(row: tuple) -> tuple:
+        return tuple(pairs(v) if isinstance(v, str) and " " in v else v for v in row)
+
+    with engine.connect() as c:
+        tables = {m.__tablename__: {norm(tuple(r)) for r in c.execute(select(m.__table__))}
+                  for m in (HelpdeskSummary, HelpdeskDaysSummary, HelpdeskDailySummary,
+                            HelpdeskDailyDaysSummary, TechOfferSummary)}
+        st = summaries.status(c)
+    assert st is not None, "the summaries must be fresh after every import"
+    stored = tuple(n for n, cub in zip(st.count_rows, summaries.COUNT_CUBOIDS, strict=True)
+                   if cub.stored)
+    return tables, (st.max_id, st.offer_max_id, st.first, st.last, stored, st.days_rows,
+                    st.daily_months)
+
+
+def test_an_import_recounts_only_its_years_and_matches_a_full_rebuild(
+        engine, monkeypatch) -> None:  # noqa: ANN001
+    """New rows, rows moved to another year, and an import of other data: each refresh
+    recounts only the years the import touched, and leaves every summary exactly as a full
+    rebuild would."""
+    from data_access.demo import load_demo
+    from data_access.importers import InputFile, import_files
+    from tests.import_corpus import EPA_HEADER, HELPDESK_HEADER, epa_rows, helpdesk_rows, to_csv
+
+    load_demo(engine, until=DEMO_UNTIL, enquiries=4000, log=lambda *_: None)
+    recounted: list[list[int] | None] = []
+    build = summaries._build
+
+    def spy(conn, before, years, today):  # noqa: ANN001, ANN202
+        recounted.append(None if years is None else list(years))
+        return build(conn, before, years, today)
+
+    monkeypatch.setattr(summaries, "_build", spy)
+
+    def check(name: str, header: list[str], rows: list, family: str) -> None:
+        report = import_files(engine, [InputFile.from_bytes(name, to_csv(header, rows))],
+                              family)
+        assert report.outcome == "committed", report.error
+        after_import = _snapshot(engine)
+        with engine.begin() as c:
+            summaries.rebuild(c)
+        assert after_import == _snapshot(engine)
+
+    new = helpdesk_rows(400)  # received 2024-01-02 .. 2025-02-04
+    check("enquiries.csv", HELPDESK_HEADER, new, "helpdesk")
+    assert recounted[-2:] == [[2024, 2025], None]  # the import's refresh, then the rebuild
+    moved = [r[:3] + ["2016-05-17", "2016-06-01"] + r[5:] for r in new[:5]]
+    check("moved.csv", HELPDESK_HEADER, moved, "helpdesk")
+    assert recounted[-2] == [2016, 2024]  # where the rows went, and where they were
+    check("epa.csv", EPA_HEADER, epa_rows(), "epa")
+    assert recounted[-2] == []  # no enquiry changed: nothing recounted

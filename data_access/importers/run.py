@@ -86,6 +86,18 @@ def _plans(conn, batches: Sequence[Batch], report: ImportReport) -> list[Plan]: 
     return plans
 
 
+def touched_years(plans: Sequence[Plan]) -> set[int]:
+    """The years of receipt of the help-desk enquiries an import writes: of its new rows,
+    and of the changed rows before and after (their summaries are recounted)."""
+    from data_access.queries.common import as_date
+
+    years: set[int] = set()
+    for p in plans:
+        if p.batch.table == "helpdesk_enquiry":
+            years |= {d.year for d in map(as_date, p.values("received_date")) if d}
+    return years
+
+
 def check(engine: Engine | None, files: Sequence[InputFile], family: str, *,
           limits: Limits | None = None, today: dt.date | None = None) -> ImportReport:
     """Validate and compare with the database, writing nothing (preview / dry run)."""
@@ -147,10 +159,12 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
     if progress:
         progress(f"validated {report.rows_read:,} rows; writing")
     try:
+        from data_access import summaries
         from data_access.db import bump_data_version
         from data_access.demo import _after_load
 
         with engine.begin() as conn:
+            before = summaries.status(conn)  # were the summaries up to date before?
             plans = _plans(conn, batches, report)
             for p in plans:
                 write(conn, p, progress)
@@ -161,7 +175,7 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
                 s.add(row)
                 s.flush()
                 report.log_id = row.id
-            _after_load(conn)
+            _after_load(conn, before=before, years=touched_years(plans))
     except Exception as exc:  # noqa: BLE001 - reported, logged, and the transaction rolled back
         log.exception("import of %s failed", report.file_name)
         report.outcome = "failed"

@@ -41,7 +41,15 @@ class Plan:
         self.batch = batch
         self.new: list[tuple] = []
         self.changed: list[tuple] = []
+        self.replaced: list[dict[str, Any]] = []  # the stored values of the changed rows
         self.counts = TableCounts()
+
+    def values(self, column: str) -> list[Any]:
+        """Every value `column` will have or had in the rows this plan writes: the new
+        rows', the changed rows' and what the changed rows held before."""
+        i = self.batch.columns.index(column)
+        return ([r[i] for r in self.new] + [r[i] for r in self.changed]
+                + [old[column] for old in self.replaced])
 
 
 def plan(conn: Connection, batch: Batch) -> Plan:
@@ -76,6 +84,7 @@ def plan(conn: Connection, batch: Batch) -> Plan:
         # a demo row with the same key becomes a real one: that is a change
         elif old[-1] or not all(_same(r[i], o) for i, o in zip(vi, old[:-1], strict=True)):
             p.changed.append(r)
+            p.replaced.append({cols[i]: o for i, o in zip(vi, old[:-1], strict=True)})
         else:
             p.counts.unchanged += 1
     p.counts.inserted = len(p.new)
