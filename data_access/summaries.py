@@ -78,7 +78,7 @@ from data_access.models import HelpdeskSummary as HS
 from data_access.models import Meta
 from data_access.models import TechOffer as O
 from data_access.models import TechOfferSummary as OS
-from data_access.queries.common import as_date
+from data_access.queries.common import as_date, columns_frame
 
 # Dimension name -> column name (the same in the fact table and the summaries).
 DIMS: dict[str, str] = {"desk": "desk", "topic": "topic", "sector": "sector_code",
@@ -861,7 +861,7 @@ def _combine(parts: list[Rows], keys: list[str]) -> pd.DataFrame:
         is_int = name in ("enquiries", "days", "year", "month", "quarter")
         # (numpy converts PostgreSQL's Decimal sums to integers itself)
         data[name] = np.array(values, dtype=np.int64 if is_int else object)
-    return pd.DataFrame(data, columns=[*keys, "enquiries"])
+    return columns_frame(data)
 
 
 def counts(conn: Connection, *, by: Sequence[str] = (), time: str | None = None,

@@ -64,11 +64,20 @@ def year_bounds(year_from: int, year_to: int) -> tuple[dt.date, dt.date]:
     return dt.date(year_from, 1, 1), dt.date(year_to, 12, 31)
 
 
+def columns_frame(data: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """A frame of fresh numpy columns (in the mapping's order), taken as they are.
+
+    `pd.DataFrame(data, columns=...)` costs ~0.2 ms (it copies and reindexes), five times
+    this; a request builds a dozen small frames. The arrays must not be shared with another
+    frame (they are not copied)."""
+    return pd.DataFrame(dict(data), copy=False)
+
+
 def typed(df: pd.DataFrame, types: dict[str, np.dtype]) -> pd.DataFrame:
     """`df.astype(types)` rebuilt from numpy columns: the same frame, without pandas'
     per-column concatenation (~0.3 ms, a lot on a request path of a dozen small frames)."""
-    return pd.DataFrame({c: df[c].to_numpy(dtype=types.get(c)) for c in df.columns},
-                        columns=df.columns)
+    return columns_frame({c: df[c].to_numpy(dtype=types.get(c), copy=True)
+                          for c in df.columns})
 
 
 def most_first(count: int, name: int = 0) -> Callable[[Sequence[Any]], tuple]:
@@ -86,8 +95,8 @@ def rows_frame(rows: Iterable[Sequence[Any]], columns: Sequence[str],
     if sort is not None:
         rows.sort(key=sort)
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pd.DataFrame({c: np.array(v, dtype=types.get(c, object))
-                         for c, v in zip(columns, cols, strict=True)}, columns=list(columns))
+    return columns_frame({c: np.array(v, dtype=types.get(c, object))
+                          for c, v in zip(columns, cols, strict=True)})
 
 
 def frame(conn: Connection, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from data_access.queries.common import (
     F64,
     I64,
     as_date,
+    columns_frame,
     days_between,
     frame,
     most_first,
@@ -101,7 +102,7 @@ def enquiries_by_month(conn: Connection, *, year_from: int, year_to: int,
         desk, n = df["desk"].to_numpy(dtype=object), df["enquiries"].to_numpy(dtype=I64)
     # by desk, then month (numpy: a few hundred rows, no pandas sort)
     order = sorted(range(len(desk)), key=lambda i: (desk[i], years[i], months[i]))
-    return pd.DataFrame({"month": _first_days(years[order], months[order]),
+    return columns_frame({"month": _first_days(years[order], months[order]),
                          "desk": desk[order], "enquiries": n[order]})
 
 
@@ -130,7 +131,7 @@ def topic_share_by_year(conn: Connection, *, year_from: int, year_to: int,
     order = sorted(sorted(per_topic), key=lambda tp: -per_topic[tp])
     rank = {tp: i for i, tp in enumerate(order)}
     rows.sort(key=lambda r: (rank[r[1]], r[0]))
-    return pd.DataFrame({
+    return columns_frame({
         "year": np.array([r[0] for r in rows], dtype=I64),
         "topic": np.array([r[1] for r in rows], dtype=object),
         "enquiries": np.array([r[2] for r in rows], dtype=I64),
@@ -205,7 +206,7 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
     covered = earliest is not None and earliest <= p0
     rows = rows[:limit]
     nan = float("nan")
-    return pd.DataFrame({
+    return columns_frame({
         "topic": np.array([t for t, _, _ in rows], dtype=object),
         "enquiries": np.array([n for _, n, _ in rows], dtype=I64),
         "previous": np.array([m for _, _, m in rows], dtype=I64),
@@ -214,7 +215,7 @@ def top_topics(conn: Connection, *, year_from: int, year_to: int, sectors: Seque
         "share": np.array([n / total for _, n, _ in rows], dtype=F64),
         "compared": np.array([covered] * len(rows), dtype=bool),
         "period_from": d0.isoformat(), "period_to": d1.isoformat(),
-        "previous_from": p0.isoformat(), "previous_to": p1.isoformat()}, columns=cols)
+        "previous_from": p0.isoformat(), "previous_to": p1.isoformat()})
 
 
 def _breakdown(conn: Connection, col: ColumnElement, name: str, *, year_from: int,
@@ -287,7 +288,7 @@ def quantiles_from_histogram(hist: pd.DataFrame, key: str, value: str, count: st
         return pd.DataFrame(columns=[key, "n", *names])
     keys, totals, values = _quantiles(hist[key].to_numpy(), hist[value].to_numpy(),
                                       hist[count].to_numpy(), qs)
-    return pd.DataFrame({key: keys, "n": totals, **dict(zip(names, values, strict=True))})
+    return columns_frame({key: keys, "n": totals, **dict(zip(names, values, strict=True))})
 
 
 def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
@@ -326,9 +327,9 @@ def days_to_answer(conn: Connection, *, year_from: int, year_to: int,
     keys, totals, (med, p90) = _quantiles(year_a * 100 + sub_a, days_a, n_a, (0.5, 0.9))
     year, sub_n = keys // 100, keys % 100  # keys come sorted: periods in order
     first_month = (sub_n - 1) * 3 + 1 if by == "quarter" else sub_n
-    return pd.DataFrame({
+    return columns_frame({
         "period": np.array([f"{y}-Q{q}" if by == "quarter" else f"{y}-{q:02d}"
                             for y, q in zip(year.tolist(), sub_n.tolist(), strict=True)],
                            dtype=object),
         "period_start": _first_days(year, first_month),
-        "answered": totals.astype(I64), "median_days": med, "p90_days": p90}, columns=cols)
+        "answered": totals.astype(I64), "median_days": med, "p90_days": p90})

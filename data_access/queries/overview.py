@@ -21,6 +21,7 @@ from data_access.models import (
 from data_access.queries import programmes
 from data_access.queries.common import (
     I64,
+    columns_frame,
     days_between,
     frame,
     median_from_histogram,
@@ -55,7 +56,7 @@ def enquiries_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
     med = median_from_histogram(hist, "year", "days", "enquiries")
     median = dict(zip(med["year"].tolist(), med["days"].tolist(), strict=True))
     years = sorted(zip(counts["year"].tolist(), counts["enquiries"].tolist(), strict=True))
-    return pd.DataFrame({"year": np.array([y for y, _ in years], dtype=I64),
+    return columns_frame({"year": np.array([y for y, _ in years], dtype=I64),
                          "enquiries": np.array([n for _, n in years], dtype=I64),
                          "median_days": np.array([median.get(y, np.nan) for y, _ in years],
                                                  dtype=float)})
