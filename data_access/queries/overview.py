@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,11 +21,13 @@ from data_access.models import (
 )
 from data_access.queries import programmes
 from data_access.queries.common import (
+    F64,
     I64,
     columns_frame,
     days_between,
     frame,
     median_from_histogram,
+    rows_frame,
     where_sectors,
     year_of,
 )
@@ -92,9 +95,8 @@ def deals_signed_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.da
     stmt = where_sectors(select(y, func.count()).where(
         d.stage == "signed", d.signed_date.between(date_from, date_to))
         .group_by(y).order_by(y), d.sector_code, sectors)
-    df = frame(conn, stmt, ["year", "deals_signed"])
-    df["deals_signed"] = df["deals_signed"].astype(I64)
-    return df
+    return rows_frame(conn.execute(stmt), ["year", "deals_signed"],
+                      {"year": I64, "deals_signed": I64})
 
 
 def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
@@ -106,9 +108,8 @@ def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.
         select(y, func.count()).select_from(r).join(p, p.id == r.project_id)
         .where(r.country_code == "JP", p.start_date.between(date_from, date_to))
         .group_by(y).order_by(y), p.sector_code, sectors)
-    df = frame(conn, stmt, ["year", "participations"])
-    df["participations"] = df["participations"].astype(I64)
-    return df
+    return rows_frame(conn.execute(stmt), ["year", "participations"],
+                      {"year": I64, "participations": I64})
 
 
 def epa_utilisation_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -119,9 +120,10 @@ def epa_utilisation_by_year(conn: Connection, *, year_from: int, year_to: int,
         select(u.year, u.direction, func.sum(u.eligible_eur), func.sum(u.preferential_eur))
         .where(u.year.between(year_from, year_to))
         .group_by(u.year, u.direction).order_by(u.year, u.direction), u.sector_code, sectors)
-    df = frame(conn, stmt, ["year", "direction", "eligible_eur", "preferential_eur"])
-    df["pur"] = (df["preferential_eur"] / df["eligible_eur"]).where(df["eligible_eur"] > 0)
-    return df
+    rows = [(int(y), d, float(e or 0), float(p or 0)) for y, d, e, p in conn.execute(stmt)]
+    return rows_frame([(*r, r[3] / r[2] if r[2] > 0 else float("nan")) for r in rows],
+                      ["year", "direction", "eligible_eur", "preferential_eur", "pur"],
+                      {"year": I64, "eligible_eur": F64, "preferential_eur": F64, "pur": F64})
 
 
 def data_dates(conn: Connection) -> dict[str, dt.date | None]:
@@ -152,11 +154,15 @@ KPI_KINDS: dict[str, str] = {  # how each KPI's change is expressed
 }
 
 
-def _pairs(df: pd.DataFrame, col: str) -> list[tuple[int, float]]:
-    """(year, value) of the rows with a value (plain Python: a dozen rows per KPI)."""
-    return [(int(y), float(v)) for y, v in zip(df["year"].tolist(), df[col].tolist(),
-                                                strict=True)
-            if v is not None and v == v]
+def _pairs(df: pd.DataFrame, col: str, *, where: tuple[str, Any] | None = None
+           ) -> list[tuple[int, float]]:
+    """(year, value) of the rows with a value, and `where` (column, value) (plain Python:
+    a dozen rows per KPI; no pandas masks)."""
+    keep = df[where[0]].tolist() if where else [None] * len(df)
+    want = where[1] if where else None
+    return [(int(y), float(v)) for y, v, k in zip(df["year"].tolist(), df[col].tolist(), keep,
+                                                   strict=True)
+            if v is not None and v == v and k == want]
 
 
 def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Sequence[str] = (),
@@ -179,19 +185,19 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
     series: list[tuple] = []
     head: list[dict] = []
 
-    def add(kpi: str, df: pd.DataFrame, col: str, *, prev_df: pd.DataFrame | None = None,
-            is_partial: bool = False, latest: bool = False) -> None:
-        pairs = _pairs(df, col)
+    def add(kpi: str, every: list[tuple[int, float]], *,
+            before: list[tuple[int, float]] | None = None, is_partial: bool = False,
+            latest: bool = False) -> None:
+        """A KPI from its (year, value) pairs (`every`, years before the range included)
+        and those to compare with (`before`; None: the range's own)."""
+        pairs = [(y, v) for y, v in every if y >= year_from]
         series.extend((kpi, y, v) for y, v in pairs)
         by_year = dict(pairs)
         year = year_to
         if latest and by_year:
             year = max(y for y in by_year if y <= year_to)
         value = by_year.get(year)
-        if prev_df is not None:
-            previous = dict(_pairs(prev_df, col)).get(year - 1)
-        else:
-            previous = by_year.get(year - 1)
+        previous = dict(before if before is not None else pairs).get(year - 1)
         if KPI_KINDS[kpi] == "count" and by_year:
             # the family has data in the range: a year without rows counts zero
             value = 0.0 if value is None else value
@@ -200,22 +206,20 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
                      "partial": is_partial, "latest": latest and year != year_to})
 
     apps = applications_by_year(conn, year_from=year_from - 1, year_to=year_to, sectors=sectors)
-    apps_in = apps[apps["year"] >= year_from]
     for kpi, col in (("applications", "applications"), ("selection_rate", "selection_rate")):
-        add(kpi, apps_in, col)
+        add(kpi, _pairs(apps, col))
         if not apps.empty and head[-1]["previous"] is None:
             prev = apps[apps["year"] == year_to - 1]
             head[-1]["previous"] = float(prev[col].iloc[0]) if not prev.empty else None
 
     def dated(fn, cols: tuple[str, ...]) -> None:  # noqa: ANN001
         full = fn(conn, date_from=dt.date(year_from - 1, 1, 1), date_to=d1, sectors=sectors)
-        in_range = full[full["year"] >= year_from]
-        prev_df = None
+        prev_df = full
         if partial:
             prev_df = fn(conn, date_from=dt.date(year_to - 1, 1, 1), date_to=prev_to,
                          sectors=sectors)
         for kpi_col in cols:
-            add(kpi_col, in_range, kpi_col, prev_df=prev_df if partial else full,
+            add(kpi_col, _pairs(full, kpi_col), before=_pairs(prev_df, kpi_col),
                 is_partial=partial)
 
     dated(enquiries_by_year, ("enquiries", "median_days"))
@@ -225,6 +229,6 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
     epa = epa_utilisation_by_year(conn, year_from=year_from - 1, year_to=year_to,
                                   sectors=sectors)
     for kpi, direction in (("pur_eu_jp", "EU_JP"), ("pur_jp_eu", "JP_EU")):
-        sub = epa[epa["direction"] == direction]
-        add(kpi, sub[sub["year"] >= year_from], "pur", prev_df=sub, latest=True)
+        sub = _pairs(epa, "pur", where=("direction", direction))
+        add(kpi, sub, before=sub, latest=True)
     return (pd.DataFrame(series, columns=["kpi", "year", "value"]), pd.DataFrame(head))
