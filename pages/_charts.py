@@ -32,6 +32,7 @@ from components.charts import (
     empty_figure,
     pack_bar,
     pack_button,
+    steady_value_margin,
 )
 from components.fastfig import figure_json, plain, table_json, to_json_bytes
 from components.i18n import t
@@ -151,7 +152,7 @@ def render(spec: ChartSpec, state: PageState, *, demo: bool, as_of: str | None,
     fctx = figure_context(spec, state, demo=demo, as_of=as_of)
     if df is None or df.empty:
         return empty_figure(fctx), df
-    fig = spec.figure(df, fctx)
+    fig = steady_value_margin(spec.figure(df, fctx))
     sel = state.selections.get(spec.click_dim) if spec.click_dim else None
     if sel is not None:
         highlight(fig, sel)

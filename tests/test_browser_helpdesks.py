@@ -144,3 +144,29 @@ def test_filters_without_data_say_so(browser, live_server) -> None:  # noqa: ANN
         assert NO_DATA in f["notes"]
     assert numbers(browser, "requester") == []
     assert NO_DATA in browser.find_element(By.ID, f"card-{P}-requester").text
+
+
+_Y_AXIS_BOXES = """
+const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');
+const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+const title = gd.querySelector('.g-ytitle text').getBoundingClientRect();
+const ticks = Array.from(gd.querySelectorAll('.ytick text')).map(t => t.getBoundingClientRect());
+return {svg: svg.left, title: [title.left, title.right],
+        ticks: [Math.min(...ticks.map(b => b.left)), Math.max(...ticks.map(b => b.right))],
+        automargin: gd._fullLayout.yaxis.automargin, plot: gd._fullLayout._size.l};
+"""
+
+
+@pytest.mark.parametrize("query", ["", "?from=2025&to=2025&sector=ict"])
+def test_value_axis_labels_fit_the_fixed_margin(browser, live_server, query) -> None:  # noqa: ANN001
+    """The numeric y axes are drawn with a fixed left margin (no automargin redraw): their
+    title and tick labels must still lie inside the chart, side by side, for the largest
+    numbers (all years) and the smallest (one year, one sector)."""
+    browser.get(live_server + "/helpdesks" + query)
+    for key in ("monthly", "topic-share", "days"):
+        wait_figure(browser, key)
+        box = browser.execute_script(_Y_AXIS_BOXES, f"#card-{P}-{key}")
+        assert box["automargin"] is False, key
+        assert box["title"][0] >= box["svg"], (key, box)  # the title is not cut off
+        assert box["title"][1] <= box["ticks"][0], (key, box)  # nor under the numbers
+        assert box["ticks"][1] <= box["svg"] + box["plot"] + 1, (key, box)  # left of the plot

@@ -316,3 +316,24 @@ def test_every_page_string_is_translated(page: str) -> None:
     assert len(strings) > 20
     missing = sorted(s for s in strings if s not in JA)
     assert not missing, missing
+
+
+def test_value_axes_get_a_fixed_margin_category_axes_keep_automargin() -> None:
+    """A numeric y axis is drawn once (fixed margin, no automargin second pass); a chart of
+    horizontal bars keeps automargin for its long category names."""
+    from components.charts import VALUE_AXIS_MARGIN, steady_value_margin
+    from components.figures import bar_chart
+
+    fig = steady_value_margin(_monthly(pd.DataFrame({
+        "month": pd.to_datetime(["2019-01-01", "2019-02-01"]), "desk": ["epa", "ncp"],
+        "enquiries": [120_000, 9]})))
+    assert fig.layout.yaxis.automargin is False
+    assert fig.layout.margin.l >= VALUE_AXIS_MARGIN
+    assert fig.layout.xaxis.automargin is True
+    df = pd.DataFrame({"name": ["Research organisation", "SME"], "n": [4, 3]})
+    bars = steady_value_margin(bar_chart(df, _ctx(), category="name", value="n",
+                                         value_title="Enquiries", horizontal=True))
+    assert bars.layout.yaxis.automargin is True
+    upright = steady_value_margin(bar_chart(df, _ctx(), category="name", value="n",
+                                            value_title="Enquiries", horizontal=False))
+    assert upright.layout.yaxis.automargin is False
