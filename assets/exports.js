@@ -17,21 +17,25 @@
       'fill="currentColor">SVG</text></svg>'
   };
 
-  function svgButton() {
-    return {
-      name: "downloadSvg",
-      title: "Download plot as SVG",
-      icon: SVG_ICON,
-      click: function (gd) {
-        var opts = (gd._context && gd._context.toImageButtonOptions) || {};
-        var full = gd._fullLayout || {};
-        window.Plotly.downloadImage(gd, {
-          format: "svg", filename: opts.filename || "chart",
-          width: full.width, height: full.height, scale: 1
-        });
-      }
-    };
-  }
+  // One button object for every chart and every redraw: Plotly.react compares the old and
+  // new config item by item, and a new object (a new click function) each time counted as a
+  // changed config, which made every filter change draw each chart from scratch, twice
+  // (~3x the redraw time).
+  var SVG_BUTTON = {
+    name: "downloadSvg",
+    title: "Download plot as SVG",
+    icon: SVG_ICON,
+    click: function (gd) {
+      var opts = (gd._context && gd._context.toImageButtonOptions) || {};
+      var full = gd._fullLayout || {};
+      window.Plotly.downloadImage(gd, {
+        format: "svg", filename: opts.filename || "chart",
+        width: full.width, height: full.height, scale: 1
+      });
+    }
+  };
+
+  function svgButton() { return SVG_BUTTON; }
 
   function withSvgButton(config) {
     if (!config || !config.toImageButtonOptions) { return config; }

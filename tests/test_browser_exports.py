@@ -259,3 +259,28 @@ def test_without_chromium_the_button_explains(browser, live_server, download_dir
     # the client-side modebar images need no server browser
     click_modebar(browser, "pur-by-year", "Download plot as SVG")
     downloaded(download_dir, "epa-pur-by-year_2021-2022.svg")
+
+
+def test_a_filter_change_updates_each_chart_in_place(browser, live_server) -> None:  # noqa: ANN001
+    """The SVG button added to every modebar must not make Plotly see a new config on each
+    redraw: that drew every chart from scratch (new SVG elements), twice, on each filter
+    change. The charts' SVG roots survive a filter change, and the button is still there."""
+    browser.get(live_server + "/epa?from=2019&to=2024")
+    wait_graph(browser, "pur-by-year")
+    graphs = "document.querySelectorAll('.chart-graph .js-plotly-plot')"
+    n = wait_for(lambda: browser.execute_script(
+        f"const g = Array.from({graphs}); return g.length && g.every(x => x._fullLayout) "
+        "&& g.length"))
+    browser.execute_script(
+        f"{graphs}.forEach(g => {{ g.querySelector('.main-svg').__kept = 1; }});")
+    Select(browser.find_element(By.ID, "filter-year-to")).select_by_value("2021")
+    wait_graph(browser, "pur-by-year", lambda g: "2019–2021" in g["title"])
+    wait_for(lambda: browser.execute_script(
+        f"return Array.from({graphs}).every(g => g.layout.title.text.includes('2019–2021'))"))
+    kept = browser.execute_script(
+        f"return Array.from({graphs}).map(g => g.querySelector('.main-svg').__kept === 1)")
+    assert kept == [True] * n
+    buttons = browser.execute_script(
+        f"return Array.from({graphs}).map(g => !!g.querySelector("
+        "'.modebar-btn[data-title=\"Download plot as SVG\"]'))")
+    assert buttons == [True] * n
