@@ -38,8 +38,11 @@ def monthly_stacked(df: pd.DataFrame, ctx: FigureContext, *, x: str, stack: str,
     for i, code in enumerate(codes):
         rows = stacks == code
         name = label(code)
+        # (no outline: a month is a few pixels wide, and plotly styles each bar's outline
+        # on every redraw; the colours alone tell the desks apart)
         traces.append(trace("bar", x=xs[rows], y=ys[rows], name=name,
-                            marker={"color": PALETTE[i]}, customdata=[code] * int(rows.sum()),
+                            marker={"color": PALETTE[i], "line": {"width": 0}},
+                            customdata=[code] * int(rows.sum()),
                             hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:,.0f}} {unit}"
                                           "<extra></extra>"))
     fig = fast_figure(traces)
