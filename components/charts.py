@@ -173,6 +173,8 @@ def chart_card(page: str, key: str, title: str, *, lang: str = "en",
                          id={"type": "chart-summary", "page": page, "key": key}),
             html.Div(id={"type": "chart-table", "page": page, "key": key},
                      className="mt-2"),
+            # the filters the open table must show (set in the browser; None: closed)
+            dcc.Store(id={"type": "chart-table-want", "page": page, "key": key}),
         ], className="chart-details mt-1"),
         html.Div(id={"type": "chart-tools", "page": page, "key": key},
                  className="chart-tools mt-1"),

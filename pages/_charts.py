@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from components.charts import (
     FigureContext,
@@ -209,28 +209,41 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
 
     update_charts.__name__ = f"update_charts_{page}"
 
-    @callback(
-        Output({"type": "chart-table", "page": page, "key": ALL}, "children"),
-        Input({"type": "chart-summary", "page": page, "key": ALL}, "n_clicks"),
+    # The numbers under a chart are built when its "Show the numbers" is open (an odd number
+    # of clicks on its summary), and again when the filters change while it is open: hundreds
+    # of table rows in every card would make each filter change re-render thousands of
+    # components. The browser decides (no request at all for the usual filter change with
+    # every table closed); closing a table empties it.
+    clientside_callback(
+        """
+        function(clicks, search) {
+            if (clicks && clicks % 2) { return search || ""; }
+            const t = dash_clientside.callback_context.triggered || [];
+            const closed = t.some(function(x) { return x.prop_id.indexOf("n_clicks") >= 0; });
+            return closed ? null : dash_clientside.no_update;
+        }
+        """,
+        Output({"type": "chart-table-want", "page": page, "key": MATCH}, "data"),
+        Input({"type": "chart-summary", "page": page, "key": MATCH}, "n_clicks"),
         Input("url", "search"),
-        State({"type": "chart-summary", "page": page, "key": ALL}, "id"),
         prevent_initial_call=True,
     )
-    def update_tables(clicks, search, ids):  # noqa: ANN001, ANN202
-        """The numbers under the charts whose "Show the numbers" is open (an odd number of
-        clicks on its summary); closed ones hold nothing. Built on demand: hundreds of table
-        rows in every card would make each filter change re-render thousands of
-        components in the browser."""
-        open_ = [bool(n and n % 2) for n in clicks]
-        if not any(open_):  # the usual filter change: nothing to build, no database work
-            return [None] * len(ids)
-        state = page_state(search)
+
+    @callback(
+        Output({"type": "chart-table", "page": page, "key": MATCH}, "children"),
+        Input({"type": "chart-table-want", "page": page, "key": MATCH}, "data"),
+        State({"type": "chart-table-want", "page": page, "key": MATCH}, "id"),
+        prevent_initial_call=True,
+    )
+    def update_tables(want, tid):  # noqa: ANN001, ANN202
+        """One open chart's table for the filters `want` (a URL query); None when closed."""
+        if want is None:
+            return None
+        state = page_state(want)
         with service.pinned():
-            return [orjson.Fragment(service.cached(
-                        "table", [page, i["key"], state_key(state)],
-                        lambda i=i: to_json_bytes(table_output(by_key[i["key"]], state))))
-                    if is_open else None
-                    for is_open, i in zip(open_, ids, strict=True)]
+            return orjson.Fragment(service.cached(
+                "table", [page, tid["key"], state_key(state)],
+                lambda: to_json_bytes(table_output(by_key[tid["key"]], state))))
 
     update_tables.__name__ = f"update_tables_{page}"
 

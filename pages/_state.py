@@ -150,15 +150,29 @@ def sync_page_filters(search, values, ids):  # noqa: ANN001, ANN201
     return (new if new != (search or "") else no_update), [no_update] * len(ids)
 
 
-@callback(
+# Navbar links keep the global filters (not the page's own) when moving between pages. In
+# the browser: one request fewer on every filter change (six went to two server workers at
+# once, and the charts' request waited behind them). The URL is already canonical (written
+# by sync_global_filters); the next page parses whatever it gets as strictly as ever.
+clientside_callback(
+    """
+    function(search, ids) {
+        const params = new URLSearchParams(search || "");
+        const kept = [];
+        for (const key of ["from", "to", "sector"]) {
+            const value = params.getAll(key).join(",");
+            if (value) {
+                kept.push(key + "=" + encodeURIComponent(value).replace(/%2C/gi, ","));
+            }
+        }
+        const q = kept.length ? "?" + kept.join("&") : "";
+        return ids.map(function(id) { return id.index + q; });
+    }
+    """,
     Output({"type": "nav-link", "index": ALL}, "href"),
     Input("url", "search"),
     State({"type": "nav-link", "index": ALL}, "id"),
 )
-def carry_filters_in_nav(search, ids):  # noqa: ANN001, ANN201
-    """Navbar links keep the global filters (not page filters) when moving between pages."""
-    q = canonical(global_filters(search), {})
-    return [i["index"] + q for i in ids]
 
 
 clientside_callback(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.conftest import wait_for
+from tests.conftest import SCROLL_CENTER, wait_for
 from tests.test_browser_programmes import NO_DATA, chips, codes, remove_chip, trace
 from tests.test_browser_programmes import choose as _choose
 from tests.test_browser_programmes import click_bar as _click_bar
@@ -170,3 +170,51 @@ def test_value_axis_labels_fit_the_fixed_margin(browser, live_server, query) -> 
         assert box["title"][0] >= box["svg"], (key, box)  # the title is not cut off
         assert box["title"][1] <= box["ticks"][0], (key, box)  # nor under the numbers
         assert box["ticks"][1] <= box["svg"] + box["plot"] + 1, (key, box)  # left of the plot
+
+
+_COUNT_TABLE_REQUESTS = """
+window.__tableRequests = 0;
+const original = window.fetch;
+window.fetch = function(url, opts) {
+  if (opts && typeof opts.body === 'string' && opts.body.indexOf('chart-table') >= 0) {
+    window.__tableRequests += 1;
+  }
+  return original.apply(this, arguments);
+};
+"""
+
+
+def _table_total(browser, key: str) -> int:  # noqa: ANN001
+    rows = browser.find_elements(By.CSS_SELECTOR, f"#card-{P}-{key} .chart-table tbody tr")
+    return sum(int(r.find_elements(By.TAG_NAME, "td")[1].text.replace(",", "")) for r in rows)
+
+
+def test_open_numbers_follow_the_filters_closed_ones_cost_nothing(  # noqa: ANN001
+        browser, live_server) -> None:
+    """With every table closed a filter change asks the server for no table; an open table
+    follows the filters; a closed one is emptied."""
+    from selenium.webdriver.support.ui import Select
+
+    def total(f: dict) -> int:
+        return int(sum(trace(f)["x"]))
+
+    browser.get(live_server + "/helpdesks?from=2018&to=2021")
+    before = total(wait_figure(browser, "requester"))
+    browser.execute_script(_COUNT_TABLE_REQUESTS)
+    Select(browser.find_element(By.ID, "filter-year-to")).select_by_value("2020")
+    wait_for(lambda: "to=2020" in browser.current_url)
+    three_years = total(wait_figure(browser, "requester", lambda f: total(f) != before))
+    assert browser.execute_script("return window.__tableRequests") == 0
+
+    rows = numbers(browser, "requester")
+    assert sum(int(r[1].replace(",", "")) for r in rows) == three_years
+    Select(browser.find_element(By.ID, "filter-year-from")).select_by_value("2020")
+    one_year = total(wait_figure(browser, "requester", lambda f: total(f) != three_years))
+    wait_for(lambda: _table_total(browser, "requester") == one_year)
+    assert browser.execute_script("return window.__tableRequests") >= 2  # opened, refiltered
+
+    summary = browser.find_element(By.CSS_SELECTOR, f"#card-{P}-requester summary")
+    browser.execute_script(SCROLL_CENTER, summary)
+    summary.click()
+    wait_for(lambda: not browser.find_elements(
+        By.CSS_SELECTOR, f"#card-{P}-requester .chart-table tbody tr"))
