@@ -86,6 +86,24 @@
       {filename: name});
   }, true);
 
+  // The server's image renderer (a headless Chromium) is started when a person reaches for
+  // a download or the chart pack, not when the page opens (its start-up took the cores from
+  // the page's first filter changes): once per page view, on the first pointer or keyboard
+  // focus on a chart's download links or the pack button.
+  var warmed = false;
+  function warmRenderer(ev) {
+    if (warmed || !window.fetch) { return; }
+    var el = ev.target && ev.target.closest && ev.target.closest(".chart-tools, .chart-pack");
+    var link = el && el.querySelector('a[href*="/export/"]');
+    if (!link) { return; }
+    warmed = true;
+    var href = link.getAttribute("href");  // (keeps a path prefix the app is served under)
+    fetch(href.slice(0, href.indexOf("/export/")) + "/export/warm",
+      {method: "POST", credentials: "same-origin"}).catch(function () { warmed = false; });
+  }
+  document.addEventListener("pointerover", warmRenderer, true);
+  document.addEventListener("focusin", warmRenderer, true);
+
   function filenameFrom(disposition, fallback) {
     var m = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
     if (m) { return decodeURIComponent(m[1]); }

@@ -391,9 +391,9 @@ def _url(path: str) -> str:
         return path
 
 
-def renderer_status(*, prewarm: bool = False):  # noqa: ANN201 - render.RenderStatus
-    """Can this server render chart images? With `prewarm`, a usable browser is started in
-    the background, so a "Chart pack" clicked on this page finds it warm."""
+def renderer_status():  # noqa: ANN201 - render.RenderStatus
+    """Can this server render chart images? (The browser it renders with is started when a
+    person reaches for an export: `/export/warm`, called by assets/exports.js.)"""
     from data_access import render
 
     path = None
@@ -403,11 +403,7 @@ def renderer_status(*, prewarm: bool = False):  # noqa: ANN201 - render.RenderSt
         path = current_app.config.get("RENDER_BROWSER_PATH")
     except RuntimeError:  # no app context: the process default
         path = None
-    renderer = render.get_renderer(path)
-    st = renderer.status()
-    if prewarm and st.ok and not renderer.is_warm:
-        renderer.warm(wait=False)
-    return st
+    return render.get_renderer(path).status()
 
 
 def export_links(page: str, key: str, search: str | None,
@@ -432,7 +428,7 @@ def update_export_tools(search, tool_ids, pack_ids):  # noqa: ANN001, ANN201
     into the graph when its camera is clicked): changing the Graph `config` instead would
     redraw every chart a second time on each filter change."""
     state = page_state(search)
-    st = renderer_status(prewarm=bool(pack_ids)) if (tool_ids or pack_ids) else None
+    st = renderer_status() if (tool_ids or pack_ids) else None
     ok = bool(st and st.ok)
     tools = [chart_tools(export_links(i["page"], i["key"], search, state), images=ok,
                          lang=state.lang) for i in tool_ids]

@@ -4,7 +4,9 @@
 - `/export/<page>/<chart>.png|.svg|.pdf`  the chart as an image rendered on the server;
 - `/export/<page>/pack.zip`  every chart of the page as PNG (2x), SVG, PDF, CSV and XLSX,
   with README.txt and manifest.json (filters, permalink, data dates, creation time);
-- `/export/status`  whether this server can render images, and if not, why.
+- `/export/status`  whether this server can render images, and if not, why;
+- `/export/warm` (POST)  start the renderer now (assets/exports.js, when the pointer or the
+  keyboard reaches a chart's downloads or the pack button).
 
 The query string is the page's own (`?from=2019&to=2024&sector=ict&sel_direction=eu_jp`), and
 every file is built from the same `pages._charts.render` the page uses, so a download equals
@@ -377,7 +379,19 @@ def status() -> Response:
     """JSON: can this server render chart images (and if not, what is missing)?"""
     st = rendering.get_renderer(browser_path()).status()
     return jsonify({"images": st.ok, "browser": st.path, "message": st.message,
-                    "warning": st.warning})
+                    "warning": st.warning,
+                    "warm": rendering.get_renderer(browser_path()).is_warm})
+
+
+def warm() -> Response:
+    """Start the image renderer in the background (the browser asks when a person reaches
+    for a download or the chart pack), so the file they are about to ask for is quick.
+    Starting it when a page opens instead took the two cores from the page's first filter
+    changes; it is nobody's business until an export is near."""
+    renderer = rendering.get_renderer(browser_path())
+    if renderer.status().ok and not renderer.is_warm:
+        renderer.warm(wait=False)
+    return Response(status=204)
 
 
 def register_routes(server: Any) -> None:
@@ -388,6 +402,7 @@ def register_routes(server: Any) -> None:
         server.config["RENDER_BROWSER_PATH"] = path
     bp = Blueprint("exports", __name__)
     bp.add_url_rule("/export/status", "status", status)
+    bp.add_url_rule("/export/warm", "warm", warm, methods=["POST"])
     bp.add_url_rule("/export/<page>/pack.zip", "pack", pack)
     bp.add_url_rule("/export/<page>/<chart>.<fmt>", "chart_file", chart_file)
     server.register_blueprint(bp)

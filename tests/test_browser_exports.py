@@ -284,3 +284,36 @@ def test_a_filter_change_updates_each_chart_in_place(browser, live_server) -> No
         f"return Array.from({graphs}).map(g => !!g.querySelector("
         "'.modebar-btn[data-title=\"Download plot as SVG\"]'))")
     assert buttons == [True] * n
+
+
+def test_the_renderer_starts_when_an_export_is_near_not_with_the_page(  # noqa: ANN001
+        browser, live_server) -> None:
+    """Opening a page and filtering ask nothing of the image renderer (its headless Chromium
+    took the cores from a page's first filter changes); reaching for the pack button starts
+    it, once."""
+    import urllib.request
+
+    browser.get(live_server + "/epa?from=2019&to=2024")
+    wait_graph(browser, "pur-by-year")
+    browser.execute_script("""
+        window.__warm = 0;
+        const original = window.fetch;
+        window.fetch = function(url) {
+          if (String(url).indexOf('/export/warm') >= 0) { window.__warm += 1; }
+          return original.apply(this, arguments);
+        };""")
+    Select(browser.find_element(By.ID, "filter-year-to")).select_by_value("2021")
+    wait_graph(browser, "pur-by-year", lambda g: "2019–2021" in g["title"])
+    assert browser.execute_script("return window.__warm") == 0
+
+    link = pack_link(browser)
+    browser.execute_script(_CENTER, link)
+    ActionChains(browser).move_to_element(link).perform()
+    wait_for(lambda: browser.execute_script("return window.__warm") == 1)
+    ActionChains(browser).move_by_offset(5, 0).move_to_element(link).perform()
+
+    def warm() -> bool:
+        with urllib.request.urlopen(live_server + "/export/status") as resp:
+            return json.loads(resp.read())["warm"]
+    wait_for(warm, timeout=60)
+    assert browser.execute_script("return window.__warm") == 1  # once per page view
