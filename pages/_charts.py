@@ -23,7 +23,18 @@ from typing import Any
 import orjson
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import (
+    ALL,
+    MATCH,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    no_update,
+)
 
 from components.charts import (
     FigureContext,
@@ -215,14 +226,7 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
     # components. The browser decides (no request at all for the usual filter change with
     # every table closed); closing a table empties it.
     clientside_callback(
-        """
-        function(clicks, search) {
-            if (clicks && clicks % 2) { return search || ""; }
-            const t = dash_clientside.callback_context.triggered || [];
-            const closed = t.some(function(x) { return x.prop_id.indexOf("n_clicks") >= 0; });
-            return closed ? null : dash_clientside.no_update;
-        }
-        """,
+        ClientsideFunction("eujp", "tableWant"),  # assets/clientside.js
         Output({"type": "chart-table-want", "page": page, "key": MATCH}, "data"),
         Input({"type": "chart-summary", "page": page, "key": MATCH}, "n_clicks"),
         Input("url", "search"),

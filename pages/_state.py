@@ -10,7 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    no_update,
+)
 
 from components.filters import GLOBAL_KEYS, GlobalFilters, build_query, parse_query
 from components.i18n import norm_lang
@@ -150,25 +160,13 @@ def sync_page_filters(search, values, ids):  # noqa: ANN001, ANN201
     return (new if new != (search or "") else no_update), [no_update] * len(ids)
 
 
-# Navbar links keep the global filters (not the page's own) when moving between pages. In
-# the browser: one request fewer on every filter change (six went to two server workers at
-# once, and the charts' request waited behind them). The URL is already canonical (written
-# by sync_global_filters); the next page parses whatever it gets as strictly as ever.
+# Navbar links keep the global filters (not the page's own) when moving between pages, in
+# the browser (assets/clientside.js): one request fewer on every filter change (six went to
+# two server workers at once, and the charts' request waited behind them). The URL is
+# already canonical (written by sync_global_filters); the next page parses whatever it gets
+# as strictly as ever.
 clientside_callback(
-    """
-    function(search, ids) {
-        const params = new URLSearchParams(search || "");
-        const kept = [];
-        for (const key of ["from", "to", "sector"]) {
-            const value = params.getAll(key).join(",");
-            if (value) {
-                kept.push(key + "=" + encodeURIComponent(value).replace(/%2C/gi, ","));
-            }
-        }
-        const q = kept.length ? "?" + kept.join("&") : "";
-        return ids.map(function(id) { return id.index + q; });
-    }
-    """,
+    ClientsideFunction("eujp", "navLinks"),
     Output({"type": "nav-link", "index": ALL}, "href"),
     Input("url", "search"),
     State({"type": "nav-link", "index": ALL}, "id"),
@@ -176,9 +174,7 @@ clientside_callback(
 
 
 clientside_callback(
-    """
-    function(n, isOpen) { return n ? !isOpen : isOpen; }
-    """,
+    ClientsideFunction("eujp", "toggle"),
     Output("navbar-collapse", "is_open"),
     Input("navbar-toggler", "n_clicks"),
     State("navbar-collapse", "is_open"),
@@ -186,12 +182,7 @@ clientside_callback(
 )
 
 clientside_callback(
-    """
-    function(pathname, search, href) {
-        const base = (href || "/lang/ja").split("?")[0];
-        return base + "?next=" + encodeURIComponent((pathname || "/") + (search || ""));
-    }
-    """,
+    ClientsideFunction("eujp", "langHref"),
     Output("lang-switch", "href"),
     Input("url", "pathname"),
     Input("url", "search"),

@@ -12,7 +12,18 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 from flask import current_app
 
 from components.data_page import (
@@ -221,11 +232,7 @@ def validate_upload(contents, family, filenames, staged_data, search):  # noqa: 
 # Browsers fire no 'change' when the same file is chosen again (e.g. after fixing it), unless
 # the file input is emptied: do that once each upload has been handled.
 clientside_callback(
-    """function(_children) {
-        const input = document.querySelector('#data-upload input[type=file]');
-        if (input) { input.value = ''; }
-        return window.dash_clientside.no_update;
-    }""",
+    ClientsideFunction("eujp", "resetUpload"),  # assets/clientside.js
     Output("data-upload", "className"),
     Input("data-report", "children"),
     prevent_initial_call=True,

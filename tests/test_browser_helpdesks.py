@@ -218,3 +218,18 @@ def test_open_numbers_follow_the_filters_closed_ones_cost_nothing(  # noqa: ANN0
     summary.click()
     wait_for(lambda: not browser.find_elements(
         By.CSS_SELECTOR, f"#card-{P}-requester .chart-table tbody tr"))
+
+
+def test_navbar_links_carry_the_global_filters_only(browser, live_server) -> None:  # noqa: ANN001
+    """Moving to another page keeps years and sectors, not this page's own filters; the
+    language switch comes back to the same view."""
+    browser.get(live_server + "/helpdesks?from=2018&to=2021&sector=ict,health&desk=epa")
+    wait_figure(browser, "monthly")
+
+    def href(selector: str) -> str:
+        return browser.find_element(By.CSS_SELECTOR, selector).get_attribute("href") or ""
+    epa = "a[href^='/epa']"  # the navbar's link to the EPA page
+    wait_for(lambda: href(epa).endswith("/epa?from=2018&to=2021&sector=ict,health")
+             or href(epa).endswith("/epa?from=2018&to=2021&sector=health,ict"))
+    assert "desk" not in href(epa)
+    wait_for(lambda: "next=%2Fhelpdesks%3Ffrom%3D2018" in href("#lang-switch"))
