@@ -762,8 +762,25 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
                             else (HS, COUNT_CUBOIDS, st.count_rows))
     daily_table, daily_dims = (DDS, DAILY_DAYS_DIMS) if with_days else (DS, DAILY_DIMS)
     plan: list[tuple[_Part, int | None]] = []  # each piece and the cuboid answering it
+    minus: list[_Part] = []  # days to take away (a month's total less the days outside)
     for part in split_period(date_from, date_to, st.first, st.last):
         if part.d0 is not None:  # days of one month: the daily summary, else the fact table
+            assert part.d1 is not None
+            m = ym(part.d0)
+            daily = m in st.daily_months and needed <= daily_dims
+            cid = None if daily else pick(cuboids, rows, needed, years=False)
+            start, end = part.d0.replace(day=1), month_end(part.d0)
+            outside = (part.d0 - start).days + (end - part.d1).days
+            if cid is not None and outside < (part.d1 - part.d0).days + 1:
+                # Most of the month: its total from the cuboid, less the few days outside
+                # read from the facts (a leap year's "period before" starts on 2 January:
+                # one day of facts instead of thirty).
+                plan.append((_Part(m, m), cid))
+                if part.d0 > start:
+                    minus.append(_Part(d0=start, d1=part.d0 - dt.timedelta(days=1)))
+                if part.d1 < end:
+                    minus.append(_Part(d0=part.d1 + dt.timedelta(days=1), d1=end))
+                continue
             plan.append((part, None))
             continue
         pieces = ([(part.ym0, part.ym1, False)] if grain in ("month", "quarter")
@@ -773,6 +790,7 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
             if cid is None:  # no stored cuboid holds this combination: read the facts
                 return None
             plan.append((_Part(a, b), cid))
+    plan = _merged(plan)
     parts: list[Rows] = []
     for part, cid in plan:
         if cid is None:
@@ -790,8 +808,25 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
         stmt, _ = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by, f,
                                None, func.sum(table.enquiries))
         parts.append(_rows(conn, stmt.where(table.cuboid == cid, table.ym.between(a, b))))
+    for part in minus:
+        parts.append([(*r[:-1], -r[-1]) for r in _days_of_month(
+            conn, part, grain, by, f, with_days, daily=False, daily_table=daily_table,
+            daily_dims=daily_dims)])
     names = ([grain] if grain else []) + list(by) + (["days"] if with_days else [])
     return _combine(parts, names)
+
+
+def _merged(plan: list[tuple[_Part, int | None]]) -> list[tuple[_Part, int | None]]:
+    """Month ranges of one cuboid that meet (a month counted whole, and the whole months
+    after it) as one range: one statement instead of two."""
+    out: list[tuple[_Part, int | None]] = []
+    for part, cid in sorted(plan, key=lambda pc: (pc[1] is None, pc[1] or 0, pc[0].ym0)):
+        if out and cid is not None and out[-1][1] == cid and part.d0 is None \
+                and out[-1][0].d0 is None and _next_ym(out[-1][0].ym1) == part.ym0:
+            out[-1] = (_Part(out[-1][0].ym0, part.ym1), cid)
+        else:
+            out.append((part, cid))
+    return out
 
 
 def _histograms(conn: Connection, cid: int, dims: frozenset[str], grain: str | None,
@@ -856,7 +891,8 @@ def _combine(parts: list[Rows], keys: list[str]) -> pd.DataFrame:
             for row in part:
                 k = row[:-1]
                 acc[k] = acc.get(k, 0) + row[-1]
-        merged = [(*k, n) for k, n in acc.items()]
+        # (a part may be taken away: keys it cancels out are no rows, as from the facts)
+        merged = [(*k, n) for k, n in acc.items() if n]
     cols = list(zip(*merged, strict=True)) if merged else [()] * (len(keys) + 1)
     data: dict[str, Any] = {}
     for name, values in zip([*keys, "enquiries"], cols, strict=True):
