@@ -62,14 +62,17 @@ def _refresh_summaries(engine: Any) -> None:
 
 
 def _warm_memory(engine: Any) -> None:
-    """Read the small tables the queries keep in memory (`common.coded_rows`) now: with
+    """Read the small tables the queries keep in memory (`common.coded_rows`, the small
+    summary cuboids) now: with
     gunicorn's preloaded app the workers inherit them, instead of a visitor's request paying
     the first read (~20–100 ms) in each worker."""
+    from data_access import summaries
     from data_access.queries import programmes, techtransfer
 
     with engine.connect() as conn:
         programmes.warm(conn)
         techtransfer.warm(conn)
+        summaries.warm(conn)
 
 
 def _make_cache(server: Any, settings: Settings) -> Cache:

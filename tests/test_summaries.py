@@ -86,8 +86,12 @@ def _as_dict(df: pd.DataFrame) -> dict:
             for row in df[[*keys, "enquiries"]].itertuples(index=False)}
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["memory", "sql"])
 @pytest.mark.parametrize("seed", range(12))
-def test_counts_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
+def test_counts_match_raw_rows(demo_engine, raw, seed, in_memory, monkeypatch) -> None:  # noqa: ANN001
+    """Small cuboids are counted in memory, bigger ones in SQL (the demo's are all small:
+    both ways are checked)."""
+    monkeypatch.setattr(summaries, "MEMORY_ROWS", summaries.MEMORY_ROWS if in_memory else -1)
     rng = random.Random(seed)
     for _ in range(6):
         case = _random_case(rng, raw)
@@ -123,6 +127,32 @@ def test_days_histograms_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa
             continue
         assert got is not None
         assert _as_dict(got) == _as_dict(_expected(raw, case, days=True)), case
+
+
+def test_small_cuboids_are_read_once_per_build(engine) -> None:  # noqa: ANN001
+    """The in-memory cuboids are read once per summary build, and again after new rows."""
+    from sqlalchemy import event
+
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(20, 0, dt.date(2024, 3, 10)))
+        summaries.rebuild(c)
+    reads: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cur, stmt, *a: reads.append(stmt)
+                 if "helpdesk_summary" in stmt else None)
+    year = {"date_from": dt.date(2024, 1, 1), "date_to": dt.date(2024, 12, 31)}
+    for _ in range(3):
+        with engine.connect() as c:
+            got = summaries.counts(c, by=["desk"], time="year", **year)
+        assert _as_dict(got) == {(2024, "epa"): 20}
+    assert len(reads) == 1  # the cuboid, read once for three questions
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(5, 100, dt.date(2024, 4, 2), "ncp"))
+        summaries.refresh(c, summaries.status(c), [2024])
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["desk"], time="year", **year)
+    assert _as_dict(got) == {(2024, "epa"): 20, (2024, "ncp"): 5}
 
 
 def test_every_stored_cuboid_adds_up_to_the_fact_table(demo_engine, raw) -> None:  # noqa: ANN001
