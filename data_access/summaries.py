@@ -803,7 +803,9 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
         if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
             a, b = a // 100 * 100, b // 100 * 100
         if with_days:
-            parts.append(_histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
+            parts.append(_memory_histograms(conn, st, cid, grain, by, f, a, b)
+                         if rows[cid] <= MEMORY_ROWS else
+                         _histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
             continue
         if rows[cid] <= MEMORY_ROWS:  # a small cuboid: counted in memory, no statement
             parts.append(_memory_rows(conn, st, cid, grain, by, f, a, b))
@@ -830,39 +832,123 @@ MEMORY_ROWS = 60_000  # stored rows; ~15 MB for every cuboid this small at 5M en
 
 @dataclass
 class _MemoryCuboid:
-    """One count cuboid: ym and enquiries per row, and each dimension as codes into its
-    sorted values (rolled-up dimensions hold the code of '')."""
+    """One cuboid: ym per row, and each dimension as codes into its sorted values (a
+    rolled-up dimension holds the code of ''). Count cuboids: enquiries per row (`n`).
+    Days-to-answer cuboids: each row's histogram as the pairs days[o[i]:o[i+1]] with
+    counts[o[i]:o[i+1]] (`offsets` o)."""
 
     ym: np.ndarray
-    n: np.ndarray
     codes: dict[str, np.ndarray]
     values: dict[str, list[str]]
+    n: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    days: np.ndarray | None = None
+    counts: np.ndarray | None = None
 
     def code_of(self, dim: str) -> dict[str, int]:
         return {v: i for i, v in enumerate(self.values[dim])}
 
 
-# (database url, cuboid) -> (the status it was read under, its rows)
-_MEMORY: dict[tuple[str, int], tuple[Status, _MemoryCuboid]] = {}
+# (database url, histograms?, cuboid) -> (the status it was read under, its rows)
+_MEMORY: dict[tuple[str, bool, int], tuple[Status, _MemoryCuboid]] = {}
 
 
-def _memory_cuboid(conn: Connection, st: Status, cid: int) -> _MemoryCuboid:
-    key = (conn.engine.url.render_as_string(hide_password=False), cid)
+def _memory_cuboid(conn: Connection, st: Status, cid: int, *,
+                   with_days: bool = False) -> _MemoryCuboid:
+    key = (conn.engine.url.render_as_string(hide_password=False), with_days, cid)
     held = _MEMORY.get(key)
     if held is not None and held[0] == st:
         return held[1]
-    cols = [getattr(HS, c) for c in _CELL_COLS]
-    rows = conn.execute(select(*cols, HS.ym, HS.enquiries).where(HS.cuboid == cid)).all()
+    table = HD if with_days else HS
+    cols = [getattr(table, c) for c in _CELL_COLS]
+    measure = HD.histogram if with_days else HS.enquiries
+    rows = conn.execute(select(*cols, table.ym, measure).where(table.cuboid == cid)).all()
     data = list(zip(*rows, strict=True)) if rows else [()] * (len(cols) + 2)
     codes, values = {}, {}
     for (dim, _), col in zip(_CELL_ORDER, data[:-2], strict=True):
         uniq, inverse = np.unique(np.array(col, dtype=object), return_inverse=True)
         values[dim] = [str(v) for v in uniq]
         codes[dim] = inverse.astype(np.int32)
-    mem = _MemoryCuboid(np.array(data[-2], dtype=np.int64), np.array(data[-1], dtype=np.int64),
-                        codes, values)
+    mem = _MemoryCuboid(np.array(data[-2], dtype=np.int64), codes, values)
+    if with_days:
+        texts = data[-1]
+        lengths = np.fromiter(((t.count(" ") + 1) // 2 for t in texts), dtype=np.int64,
+                              count=len(texts))
+        flat = (np.fromstring(" ".join(texts), dtype=np.int64, sep=" ").reshape(-1, 2)
+                if texts else np.zeros((0, 2), dtype=np.int64))
+        mem.offsets = np.concatenate(([0], np.cumsum(lengths)))
+        mem.days, mem.counts = flat[:, 0].copy(), flat[:, 1].copy()
+    else:
+        mem.n = np.array(data[-1], dtype=np.int64)
     _MEMORY[key] = (st, mem)
     return mem
+
+
+def _memory_heads(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
+                  f: Mapping[str, list[str]], ym0: int, ym1: int
+                  ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
+    """The rows of `mem` within [ym0, ym1] and the filters (their indices), each row's group
+    as one integer, and the parts that group is made of ([time] + by codes); None: no row."""
+    keep = (mem.ym >= ym0) & (mem.ym <= ym1)
+    for dim, wanted in f.items():
+        index = mem.code_of(dim)
+        codes = [index[v] for v in wanted if v in index]
+        if not codes:
+            return None
+        keep &= np.isin(mem.codes[dim], codes)
+    sel = np.flatnonzero(keep)
+    if not len(sel):
+        return None
+    ym_k = mem.ym[sel]
+    parts: list[np.ndarray] = []
+    if grain is not None:
+        parts.append({"month": ym_k, "year": ym_k // 100,
+                      "quarter": (ym_k // 100) * 10 + ((ym_k % 100) + 2) // 3}[grain])
+    parts.extend(mem.codes[d][sel] for d in by)
+    head = np.zeros(len(sel), dtype=np.int64)
+    for p in parts:  # mixed radix: each part's values shifted past the previous ones
+        head = head * (int(p.max()) + 1) + p
+    return sel, head, parts
+
+
+def _head_values(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
+                 parts: list[np.ndarray], at: np.ndarray) -> list[tuple[Any, ...]]:
+    """The groups of the rows `at` as result keys: [time] + by values."""
+    cols: list[list[Any]] = []
+    if grain is not None:
+        cols.append(parts[0][at].tolist())
+    for d, p in zip(by, parts[len(parts) - len(by):], strict=True):
+        names = mem.values[d]
+        cols.append([names[c] for c in p[at].tolist()])
+    return list(zip(*cols, strict=True)) if cols else [()] * len(at)
+
+
+def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None,
+                       by: Sequence[str], f: Mapping[str, list[str]], ym0: int,
+                       ym1: int) -> Rows:
+    """What `_histograms` reads from SQL ([time] + by + days + count), from memory."""
+    mem = _memory_cuboid(conn, st, cid, with_days=True)
+    got = _memory_heads(mem, grain, by, f, ym0, ym1)
+    if got is None:
+        return []
+    sel, head, parts = got
+    assert mem.offsets is not None and mem.days is not None and mem.counts is not None
+    starts, lens = mem.offsets[sel], mem.offsets[sel + 1] - mem.offsets[sel]
+    total = int(lens.sum())
+    if not total:
+        return []
+    # every pair of the selected rows: its index into the flat arrays, and its row
+    pair = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+    row = np.repeat(np.arange(len(sel)), lens)
+    days = mem.days[pair]
+    low = min(int(days.min()), 0)
+    width = int(days.max()) - low + 1
+    key = head[row] * width + (days - low)
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    sums = np.bincount(inverse, weights=mem.counts[pair], minlength=len(uniq))
+    heads = _head_values(mem, grain, by, parts, row[first])
+    return [(*h, int(d), int(n)) for h, d, n in
+            zip(heads, (uniq % width + low).tolist(), sums.tolist(), strict=True) if n]
 
 
 def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
@@ -870,37 +956,15 @@ def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
     """What the SQL read of a count cuboid returns ([time] + by + enquiries per group, for
     the months [ym0, ym1] and the filters `f`), counted in memory."""
     mem = _memory_cuboid(conn, st, cid)
-    keep = (mem.ym >= ym0) & (mem.ym <= ym1)
-    for dim, wanted in f.items():
-        index = mem.code_of(dim)
-        codes = [index[v] for v in wanted if v in index]
-        if not codes:
-            return []
-        keep &= np.isin(mem.codes[dim], codes)
-    ym_k, n_k = mem.ym[keep], mem.n[keep]
-    if not len(n_k):
+    got = _memory_heads(mem, grain, by, f, ym0, ym1)
+    if got is None:
         return []
-    parts: list[np.ndarray] = []
-    if grain is not None:
-        parts.append({"month": ym_k, "year": ym_k // 100,
-                      "quarter": (ym_k // 100) * 10 + ((ym_k % 100) + 2) // 3}[grain])
-    parts.extend(mem.codes[d][keep] for d in by)
-    if not parts:
-        return [(int(n_k.sum()),)]
-    key = np.zeros(len(n_k), dtype=np.int64)
-    for p in parts:  # mixed radix: each part's values shifted past the previous ones
-        base = int(p.max()) + 1
-        key = key * base + p
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    sums = np.bincount(inverse, weights=n_k, minlength=len(uniq)).astype(np.int64)
-    cols = []
-    if grain is not None:
-        cols.append(parts[0][first].tolist())
-    for d, p in zip(by, parts[len(parts) - len(by):], strict=True):
-        names = mem.values[d]
-        cols.append([names[c] for c in p[first].tolist()])
-    return [(*row, n) for row, n in zip(zip(*cols, strict=True), sums.tolist(), strict=True)
-            if n]
+    sel, head, parts = got
+    assert mem.n is not None
+    uniq, first, inverse = np.unique(head, return_index=True, return_inverse=True)
+    sums = np.bincount(inverse, weights=mem.n[sel], minlength=len(uniq))
+    heads = _head_values(mem, grain, by, parts, first)
+    return [(*h, int(n)) for h, n in zip(heads, sums.tolist(), strict=True) if n]
 
 
 def warm(conn: Connection) -> None:
@@ -912,6 +976,9 @@ def warm(conn: Connection) -> None:
     for cid, c in enumerate(COUNT_CUBOIDS):
         if c.stored and st.count_rows[cid] <= MEMORY_ROWS:
             _memory_cuboid(conn, st, cid)
+    for cid, c in enumerate(DAYS_CUBOIDS):
+        if c.stored and st.days_rows[cid] <= MEMORY_ROWS:
+            _memory_cuboid(conn, st, cid, with_days=True)
 
 
 def _merged(plan: list[tuple[_Part, int | None]]) -> list[tuple[_Part, int | None]]:

@@ -111,8 +111,11 @@ def test_counts_match_raw_rows(demo_engine, raw, seed, in_memory, monkeypatch) -
         assert _as_dict(got) == _as_dict(_expected(raw, case, days=False)), case
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["memory", "sql"])
 @pytest.mark.parametrize("seed", range(8))
-def test_days_histograms_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
+def test_days_histograms_match_raw_rows(demo_engine, raw, seed, in_memory,  # noqa: ANN001
+                                        monkeypatch) -> None:
+    monkeypatch.setattr(summaries, "MEMORY_ROWS", summaries.MEMORY_ROWS if in_memory else -1)
     rng = random.Random(1000 + seed)
     for _ in range(6):
         case = _random_case(rng, raw)
