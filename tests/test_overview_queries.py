@@ -83,6 +83,19 @@ def test_partial_year_compares_same_period(demo_engine) -> None:  # noqa: ANN001
     prev_same = ((d >= f"{DEMO_UNTIL.year - 1}-01-01")
                  & (d <= pd.Timestamp(DEMO_UNTIL.replace(year=DEMO_UNTIL.year - 1)))).sum()
     assert h.loc["enquiries", "previous"] == prev_same
+    # deals and participations: this year so far, and the same days a year before, counted
+    # in one statement each
+    last_year_day = pd.Timestamp(DEMO_UNTIL.replace(year=DEMO_UNTIL.year - 1))
+    deals = _raw(e, "SELECT signed_date FROM tech_deal WHERE stage = 'signed'")
+    signed = pd.to_datetime(deals.signed_date)
+    assert h.loc["deals_signed", "value"] == (signed.dt.year == DEMO_UNTIL.year).sum()
+    assert h.loc["deals_signed", "previous"] == (
+        (signed >= f"{DEMO_UNTIL.year - 1}-01-01") & (signed <= last_year_day)).sum()
+    parts = _raw(e, "SELECT p.start_date FROM research_participation r JOIN research_project p"
+                    " ON p.id = r.project_id WHERE r.country_code = 'JP'")
+    start = pd.to_datetime(parts.start_date)
+    assert h.loc["participations", "previous"] == (
+        (start >= f"{DEMO_UNTIL.year - 1}-01-01") & (start <= last_year_day)).sum()
     # EPA statistics lag a year: the card shows the latest available year
     assert h.loc["pur_eu_jp", "year"] == DEMO_UNTIL.year - 1
     assert bool(h.loc["pur_eu_jp", "latest"]) is True

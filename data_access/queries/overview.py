@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from data_access import summaries
 from data_access.models import (
@@ -87,20 +88,33 @@ def _enquiries_by_year_facts(conn: Connection, *, date_from: dt.date, date_to: d
     return out
 
 
+def _by_year(conn: Connection, stmt: Select, name: str, day: ColumnElement,
+             upto: dt.date | None) -> pd.DataFrame:
+    """Year and count from `stmt` (grouped by year); with `upto`, also `<name>_upto`: the
+    rows dated on or before that day, in the same statement (a partly elapsed year compared
+    with the same days of the year before needs no second query)."""
+    names = ["year", name]
+    if upto is not None:
+        stmt = stmt.add_columns(func.count().filter(day <= upto))
+        names.append(f"{name}_upto")
+    return rows_frame(conn.execute(stmt), names, dict.fromkeys(names, I64))
+
+
 def deals_signed_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
-                         sectors: Sequence[str] = ()) -> pd.DataFrame:
+                         sectors: Sequence[str] = (), upto: dt.date | None = None
+                         ) -> pd.DataFrame:
     """Technology-transfer deals signed per year (by signature date)."""
     d = TechDeal
     y = year_of(d.signed_date)
     stmt = where_sectors(select(y, func.count()).where(
         d.stage == "signed", d.signed_date.between(date_from, date_to))
         .group_by(y).order_by(y), d.sector_code, sectors)
-    return rows_frame(conn.execute(stmt), ["year", "deals_signed"],
-                      {"year": I64, "deals_signed": I64})
+    return _by_year(conn, stmt, "deals_signed", d.signed_date, upto)
 
 
 def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.date,
-                           sectors: Sequence[str] = ()) -> pd.DataFrame:
+                           sectors: Sequence[str] = (), upto: dt.date | None = None
+                           ) -> pd.DataFrame:
     """Japanese participations in Horizon projects per year of project start."""
     p, r = ResearchProject, ResearchParticipation
     y = year_of(p.start_date)
@@ -108,8 +122,7 @@ def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.
         select(y, func.count()).select_from(r).join(p, p.id == r.project_id)
         .where(r.country_code == "JP", p.start_date.between(date_from, date_to))
         .group_by(y).order_by(y), p.sector_code, sectors)
-    return rows_frame(conn.execute(stmt), ["year", "participations"],
-                      {"year": I64, "participations": I64})
+    return _by_year(conn, stmt, "participations", p.start_date, upto)
 
 
 def epa_utilisation_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -212,7 +225,14 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
             prev = apps[apps["year"] == year_to - 1]
             head[-1]["previous"] = float(prev[col].iloc[0]) if not prev.empty else None
 
-    def dated(fn, cols: tuple[str, ...]) -> None:  # noqa: ANN001
+    def dated(fn, cols: tuple[str, ...], *, upto: bool = False) -> None:  # noqa: ANN001
+        if partial and upto:  # one statement: each year's count and its count up to a day
+            full = fn(conn, date_from=dt.date(year_from - 1, 1, 1), date_to=d1,
+                      sectors=sectors, upto=prev_to)
+            for kpi_col in cols:
+                add(kpi_col, _pairs(full, kpi_col), before=_pairs(full, f"{kpi_col}_upto"),
+                    is_partial=True)
+            return
         full = fn(conn, date_from=dt.date(year_from - 1, 1, 1), date_to=d1, sectors=sectors)
         prev_df = full
         if partial:
@@ -223,8 +243,8 @@ def overview_kpis(conn: Connection, *, year_from: int, year_to: int, sectors: Se
                 is_partial=partial)
 
     dated(enquiries_by_year, ("enquiries", "median_days"))
-    dated(deals_signed_by_year, ("deals_signed",))
-    dated(participations_by_year, ("participations",))
+    dated(deals_signed_by_year, ("deals_signed",), upto=True)
+    dated(participations_by_year, ("participations",), upto=True)
 
     epa = epa_utilisation_by_year(conn, year_from=year_from - 1, year_to=year_to,
                                   sectors=sectors)
