@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, case, func, literal_column, select
 
@@ -21,7 +20,6 @@ from data_access.queries.common import (
     frame,
     most_first,
     rows_frame,
-    typed,
     where_in,
     where_sectors,
     year_bounds,
@@ -57,11 +55,6 @@ _TYPES = {"year": I64, "participations": I64, "organisations": I64, "projects": 
           "ec_contribution": F64}
 
 
-def _typed(df: pd.DataFrame, **more: np.dtype) -> pd.DataFrame:
-    """`df` with its measure (and `more`) columns as integers and floats, in one pass."""
-    return typed(df, {**{c: t for c, t in _TYPES.items() if c in df.columns}, **more})
-
-
 def participations_by_year(conn: Connection, *, year_from: int, year_to: int,
                            sectors: Sequence[str] = (), frameworks: Sequence[str] = (),
                            parts: Sequence[str] = (), activity_types: Sequence[str] = (),
@@ -71,7 +64,7 @@ def participations_by_year(conn: Connection, *, year_from: int, year_to: int,
     stmt = _base(select(y, *_measures()), year_from=year_from, year_to=year_to,
                  sectors=sectors, frameworks=frameworks, parts=parts,
                  activity_types=activity_types, roles=roles).group_by(y).order_by(y)
-    return _typed(frame(conn, stmt, ["year", *MEASURES]))
+    return rows_frame(conn.execute(stmt), ["year", *MEASURES], _TYPES)
 
 
 def participations_by_framework(conn: Connection, *, year_from: int, year_to: int,
@@ -83,7 +76,7 @@ def participations_by_framework(conn: Connection, *, year_from: int, year_to: in
                  sectors=sectors, frameworks=frameworks, parts=parts,
                  activity_types=activity_types, roles=roles)
     stmt = stmt.group_by(P.framework).order_by(P.framework)
-    return _typed(frame(conn, stmt, ["framework", *MEASURES]))
+    return rows_frame(conn.execute(stmt), ["framework", *MEASURES], _TYPES)
 
 
 def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
@@ -102,8 +95,9 @@ def contribution_by_year(conn: Connection, *, year_from: int, year_to: int,
                  year_from=year_from, year_to=year_to, sectors=sectors, frameworks=frameworks,
                  parts=parts, activity_types=activity_types, roles=roles)
     stmt = stmt.group_by(y, P.framework).order_by(P.framework, y)
-    df = frame(conn, stmt, ["year", "framework", "ec_contribution", "funded", "participations"])
-    return _typed(df, funded=I64)
+    return rows_frame(conn.execute(stmt),
+                      ["year", "framework", "ec_contribution", "funded", "participations"],
+                      {**_TYPES, "funded": I64})
 
 
 def _by(conn: Connection, col, name: str, **filters: object) -> pd.DataFrame:  # noqa: ANN001
