@@ -404,27 +404,43 @@ def _offer_events(conn: Connection) -> None:
                                             stmt.group_by(O.kind, O.sector_code, y)))
 
 
+# (database url) -> (the status it was read under, every tech_offer_summary row)
+_OFFERS: dict[str, tuple[Status, list[tuple[str, str, str, int, int]]]] = {}
+
+
+def _offer_rows(conn: Connection, st: Status) -> list[tuple[str, str, str, int, int]]:
+    """The offer summary (a few hundred rows), read once per summary build and process."""
+    key = conn.engine.url.render_as_string(hide_password=False)
+    held = _OFFERS.get(key)
+    if held is None or held[0] != st:
+        rows = [(e, k, s, int(y), int(n)) for e, k, s, y, n in conn.execute(
+            select(OS.event, OS.kind, OS.sector_code, OS.year, OS.offers))]
+        held = _OFFERS[key] = (st, rows)
+    return held[1]
+
+
 def offer_events(conn: Connection, *, event: str, year_from: int | None = None,
                  year_to: int | None = None, sectors: Sequence[str] = (),
-                 kinds: Sequence[str] = ()) -> pd.DataFrame | None:
+                 kinds: Sequence[str] = (), count: str = "offers") -> pd.DataFrame | None:
     """Offers published (or withdrawn) per year and kind, within [year_from, year_to] and the
-    given sectors and kinds (empty: all): columns year, kind, offers. None when the
-    summaries are not fresh (the caller reads the offers themselves)."""
-    if status(conn) is None:
+    given sectors and kinds (empty: all): columns year, kind and `count` (kind, then year
+    order). None when the summaries are not fresh (the caller reads the offers themselves).
+    Counted in memory: no statement."""
+    st = status(conn)
+    if st is None:
         return None
-    stmt = select(OS.year, OS.kind, func.sum(OS.offers)).where(OS.event == event)
-    if year_from is not None:
-        stmt = stmt.where(OS.year >= year_from)
-    if year_to is not None:
-        stmt = stmt.where(OS.year <= year_to)
-    if sectors:
-        stmt = stmt.where(OS.sector_code.in_(list(sectors)))
-    if kinds:
-        stmt = stmt.where(OS.kind.in_(list(kinds)))
-    rows = _rows(conn, stmt.group_by(OS.year, OS.kind).order_by(OS.kind, OS.year))
-    return pd.DataFrame({"year": pd.array([int(r[0]) for r in rows], dtype=np.int64),
-                         "kind": pd.array([r[1] for r in rows], dtype=object),
-                         "offers": pd.array([int(r[2]) for r in rows], dtype=np.int64)})
+    lo = year_from if year_from is not None else -1
+    hi = year_to if year_to is not None else 10_000
+    sector_set, kind_set = set(sectors), set(kinds)
+    sums: dict[tuple[str, int], int] = {}
+    for e, kind, sector, year, n in _offer_rows(conn, st):
+        if (e == event and lo <= year <= hi and (not sector_set or sector in sector_set)
+                and (not kind_set or kind in kind_set)):
+            sums[kind, year] = sums.get((kind, year), 0) + n
+    keys = sorted(k for k, n in sums.items() if n)
+    return columns_frame({"year": np.array([y for _, y in keys], dtype=np.int64),
+                          "kind": np.array([k for k, _ in keys], dtype=object),
+                          count: np.array([sums[k] for k in keys], dtype=np.int64)})
 
 
 def candidate_months(first: dt.date | None, last: dt.date | None,
@@ -979,6 +995,7 @@ def warm(conn: Connection) -> None:
     for cid, c in enumerate(DAYS_CUBOIDS):
         if c.stored and st.days_rows[cid] <= MEMORY_ROWS:
             _memory_cuboid(conn, st, cid, with_days=True)
+    _offer_rows(conn, st)
 
 
 def _merged(plan: list[tuple[_Part, int | None]]) -> list[tuple[_Part, int | None]]:

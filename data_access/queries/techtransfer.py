@@ -56,9 +56,9 @@ def offers_requests_by_year(conn: Connection, *, year_from: int, year_to: int,
                             kinds: Sequence[str] = ()) -> pd.DataFrame:
     """New technology offers and requests published per year (columns year, kind, new)."""
     pre = summaries.offer_events(conn, event="published", year_from=year_from,
-                                 year_to=year_to, sectors=sectors, kinds=kinds)
+                                 year_to=year_to, sectors=sectors, kinds=kinds, count="new")
     if pre is not None:  # pre-counted per year (data_access.summaries)
-        return pre.rename(columns={"offers": "new"})[["year", "kind", "new"]]
+        return pre
     d0, d1 = year_bounds(year_from, year_to)
     y = year_of(O.published_date)
     stmt = _offers(select(y, O.kind, func.count()).where(O.published_date.between(d0, d1)),
@@ -82,12 +82,10 @@ def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
     # offer: the stock at a year end is published-so-far minus withdrawn-so-far. Both are
     # pre-counted (data_access.summaries); the offers are read only when those are stale.
     pub = summaries.offer_events(conn, event="published", year_to=year_to, sectors=sectors,
-                                 kinds=kinds)
+                                 kinds=kinds, count="n")
     wd = summaries.offer_events(conn, event="withdrawn", year_to=year_to, sectors=sectors,
-                                kinds=kinds)
-    if pub is not None and wd is not None:
-        pub, wd = (f.rename(columns={"offers": "n"}) for f in (pub, wd))
-    else:
+                                kinds=kinds, count="n")
+    if pub is None or wd is None:
         yp = year_of(O.published_date)
         pub = frame(conn, _offers(select(yp, O.kind, func.count())
                                   .where(O.published_date <= d1), sectors=sectors,
@@ -119,7 +117,8 @@ def offer_stock_by_year(conn: Connection, *, year_from: int, year_to: int,
             withdrawn_to += w.get(year, 0)
             out.append((year, kind, p.get(year, 0), w.get(year, 0),
                         published_to - withdrawn_to))
-    return pd.DataFrame(out, columns=cols)
+    return rows_frame(out, cols, {"year": I64, "published": I64, "withdrawn": I64,
+                                  "stock": I64})
 
 
 # ---- Deals ----------------------------------------------------------------------------------
