@@ -67,11 +67,12 @@ def _warm_memory(engine: Any) -> None:
     gunicorn's preloaded app the workers inherit them, instead of a visitor's request paying
     the first read (~20–100 ms) in each worker."""
     from data_access import summaries
-    from data_access.queries import programmes, techtransfer
+    from data_access.queries import programmes, research, techtransfer
 
     with engine.connect() as conn:
         programmes.warm(conn)
         techtransfer.warm(conn)
+        research.warm(conn)
         summaries.warm(conn)
 
 
