@@ -67,9 +67,10 @@ def _warm_memory(engine: Any) -> None:
     gunicorn's preloaded app the workers inherit them, instead of a visitor's request paying
     the first read (~20–100 ms) in each worker."""
     from data_access import summaries
-    from data_access.queries import programmes, research, techtransfer
+    from data_access.queries import epa, programmes, research, techtransfer
 
     with engine.connect() as conn:
+        epa.warm(conn)
         programmes.warm(conn)
         techtransfer.warm(conn)
         research.warm(conn)

@@ -5,31 +5,59 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection
 
 from data_access.models import EpaUtilisation as U
-from data_access.queries.common import F64, I64, rows_frame, where_in, where_sectors
+from data_access.queries.common import F64, I64, coded_rows, rows_frame
 
 _TYPES = {"year": I64, "eligible_eur": F64, "preferential_eur": F64, "pur": F64}
 
 
-def _filtered(stmt: Select, *, year_from: int, year_to: int, sectors: Sequence[str],
-              directions: Sequence[str], member_states: Sequence[str],
-              sections: Sequence[str]) -> Select:
-    stmt = stmt.where(U.year.between(year_from, year_to))
-    stmt = where_sectors(stmt, U.sector_code, sectors)
-    stmt = where_in(stmt, U.direction, directions)
-    stmt = where_in(stmt, U.member_state, member_states)
-    return where_in(stmt, U.hs_section, sections)
+# The utilisation table is a few thousand rows (year x direction x member state x HS section
+# x sector): kept in memory as integer codes (`common.coded_rows`, read once per data change)
+# and summed with numpy, no statement per chart.
+_COLUMNS = ("year", "direction", "member_state", "hs_section", "sector_code", "eligible_eur",
+            "preferential_eur")
 
 
-def _rated(conn: Connection, stmt: Select, keys: list[str], *,
-           by_rate: bool = False) -> pd.DataFrame:
+def warm(conn: Connection) -> None:
+    """Read the utilisation rows into memory now (at start, before gunicorn forks)."""
+    coded_rows(conn, U, _COLUMNS)
+
+
+def _sums(conn: Connection, keys: Sequence[str], *, year_from: int, year_to: int,
+          sectors: Sequence[str], directions: Sequence[str], member_states: Sequence[str],
+          sections: Sequence[str]) -> list[tuple]:
+    """(*keys, eligible EUR, preferential EUR) per group of `keys` among the matching rows."""
+    c = coded_rows(conn, U, _COLUMNS)
+    m = c.where("year", lambda y: y is not None and year_from <= y <= year_to)
+    for col, wanted in (("sector_code", sectors), ("direction", directions),
+                        ("member_state", member_states), ("hs_section", sections)):
+        if wanted:
+            m &= c.among(col, wanted)
+    rows = np.flatnonzero(m)
+    if not len(rows):
+        return []
+    key = np.zeros(len(rows), dtype=np.int64)
+    for col in keys:
+        key = key * len(c.values[col]) + c.codes[col][rows]
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    sums = []
+    for col in ("eligible_eur", "preferential_eur"):
+        values = np.array([0.0 if v is None else float(v) for v in c.values[col]])
+        sums.append(np.bincount(inverse, weights=values[c.codes[col][rows]],
+                                minlength=len(uniq)).tolist())
+    return [(*(c.values[col][c.codes[col][rows[at]]] for col in keys), e, p)
+            for at, e, p in zip(first.tolist(), *sums, strict=True)]
+
+
+def _rated(sums: list[tuple], keys: list[str], *, by_rate: bool = False) -> pd.DataFrame:
     """The keys, eligible and preferential EUR and the rate (preferential / eligible; empty
-    where nothing was eligible), from the rows (optionally highest rate first, empty last)."""
+    where nothing was eligible), from `_sums` (optionally highest rate first, empty last)."""
     rows = []
-    for *k, eligible, preferential in conn.execute(stmt):
+    for *k, eligible, preferential in sums:
         rate = (preferential / eligible if eligible and preferential is not None
                 and eligible > 0 else math.nan)
         rows.append((*k, eligible, preferential, rate))
@@ -43,12 +71,11 @@ def pur_by_year(conn: Connection, *, year_from: int, year_to: int, sectors: Sequ
                 directions: Sequence[str] = (), member_states: Sequence[str] = (),
                 sections: Sequence[str] = ()) -> pd.DataFrame:
     """Utilisation rate and values per year and direction."""
-    stmt = _filtered(select(U.year, U.direction, func.sum(U.eligible_eur),
-                            func.sum(U.preferential_eur)),
-                     year_from=year_from, year_to=year_to, sectors=sectors,
-                     directions=directions, member_states=member_states, sections=sections)
-    stmt = stmt.group_by(U.year, U.direction).order_by(U.direction, U.year)
-    return _rated(conn, stmt, ["year", "direction"])
+    sums = _sums(conn, ["direction", "year"], year_from=year_from, year_to=year_to,
+                 sectors=sectors, directions=directions, member_states=member_states,
+                 sections=sections)
+    return _rated(sorted(((y, d, e, p) for d, y, e, p in sums), key=lambda r: (r[1], r[0])),
+                  ["year", "direction"])
 
 
 def pur_by_member_state(conn: Connection, *, year_from: int, year_to: int,
@@ -56,12 +83,9 @@ def pur_by_member_state(conn: Connection, *, year_from: int, year_to: int,
                         member_states: Sequence[str] = (),
                         sections: Sequence[str] = ()) -> pd.DataFrame:
     """Utilisation rate over the whole range per member state (highest first)."""
-    stmt = _filtered(select(U.member_state, func.sum(U.eligible_eur),
-                            func.sum(U.preferential_eur)),
-                     year_from=year_from, year_to=year_to, sectors=sectors,
-                     directions=directions, member_states=member_states, sections=sections)
-    stmt = stmt.group_by(U.member_state)
-    return _rated(conn, stmt, ["member_state"], by_rate=True)
+    sums = _sums(conn, ["member_state"], year_from=year_from, year_to=year_to, sectors=sectors,
+                 directions=directions, member_states=member_states, sections=sections)
+    return _rated(sums, ["member_state"], by_rate=True)
 
 
 def pur_by_year_section(conn: Connection, *, year_from: int, year_to: int,
@@ -69,9 +93,8 @@ def pur_by_year_section(conn: Connection, *, year_from: int, year_to: int,
                         member_states: Sequence[str] = (),
                         sections: Sequence[str] = ()) -> pd.DataFrame:
     """Utilisation rate per year and HS section (for the heatmap)."""
-    stmt = _filtered(select(U.year, U.hs_section, func.sum(U.eligible_eur),
-                            func.sum(U.preferential_eur)),
-                     year_from=year_from, year_to=year_to, sectors=sectors,
-                     directions=directions, member_states=member_states, sections=sections)
-    stmt = stmt.group_by(U.year, U.hs_section).order_by(U.hs_section, U.year)
-    return _rated(conn, stmt, ["year", "hs_section"])
+    sums = _sums(conn, ["hs_section", "year"], year_from=year_from, year_to=year_to,
+                 sectors=sectors, directions=directions, member_states=member_states,
+                 sections=sections)
+    return _rated(sorted(((y, h, e, p) for h, y, e, p in sums), key=lambda r: (r[1], r[0])),
+                  ["year", "hs_section"])

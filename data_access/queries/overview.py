@@ -20,9 +20,8 @@ from data_access.models import (
     ResearchProject,
     TechDeal,
 )
-from data_access.queries import programmes
+from data_access.queries import epa, programmes
 from data_access.queries.common import (
-    F64,
     I64,
     columns_frame,
     days_between,
@@ -127,16 +126,9 @@ def participations_by_year(conn: Connection, *, date_from: dt.date, date_to: dt.
 
 def epa_utilisation_by_year(conn: Connection, *, year_from: int, year_to: int,
                             sectors: Sequence[str] = ()) -> pd.DataFrame:
-    """Eligible and preferential imports and the utilisation rate per year and direction."""
-    u = EpaUtilisation
-    stmt = where_sectors(
-        select(u.year, u.direction, func.sum(u.eligible_eur), func.sum(u.preferential_eur))
-        .where(u.year.between(year_from, year_to))
-        .group_by(u.year, u.direction).order_by(u.year, u.direction), u.sector_code, sectors)
-    rows = [(int(y), d, float(e or 0), float(p or 0)) for y, d, e, p in conn.execute(stmt)]
-    return rows_frame([(*r, r[3] / r[2] if r[2] > 0 else float("nan")) for r in rows],
-                      ["year", "direction", "eligible_eur", "preferential_eur", "pur"],
-                      {"year": I64, "eligible_eur": F64, "preferential_eur": F64, "pur": F64})
+    """Eligible and preferential imports and the utilisation rate per year and direction
+    (the EPA page's figures, from the rows it keeps in memory)."""
+    return epa.pur_by_year(conn, year_from=year_from, year_to=year_to, sectors=sectors)
 
 
 def data_dates(conn: Connection) -> dict[str, dt.date | None]:
