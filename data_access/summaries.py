@@ -45,6 +45,7 @@ import json
 import os
 import sys
 import time
+import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -221,6 +222,7 @@ class Status:
     days_rows: tuple[int, ...]
     daily_months: frozenset[int]
     seconds: float
+    build: str = ""  # unique per build: what the in-memory copies are checked against
 
     def to_json(self) -> str:
         """The meta-table form."""
@@ -229,7 +231,7 @@ class Status:
             "first": self.first and self.first.isoformat(),
             "last": self.last and self.last.isoformat(), "count_rows": self.count_rows,
             "days_rows": self.days_rows, "daily_months": sorted(self.daily_months),
-            "seconds": self.seconds, "cuboids": _definition()})
+            "seconds": self.seconds, "build": self.build, "cuboids": _definition()})
 
     @classmethod
     def from_json(cls, raw: str) -> Status | None:
@@ -243,7 +245,8 @@ class Status:
 
         return cls(s["max_id"], s["offer_max_id"], day(s["first"]), day(s["last"]),
                    tuple(s["count_rows"]),
-                   tuple(s["days_rows"]), frozenset(s["daily_months"]), s["seconds"])
+                   tuple(s["days_rows"]), frozenset(s["daily_months"]), s["seconds"],
+                   s.get("build", ""))
 
 
 def _definition() -> list[Any]:
@@ -571,7 +574,7 @@ def _build(conn: Connection, before: Status | None, years: Sequence[int] | None,
         for model in (HS, HD, DS, DDS, OS):
             conn.execute(text(f"ANALYZE {model.__tablename__}"))
     st = Status(max_id, offer_max_id, first, last, tuple(count_rows), tuple(days_rows),
-                frozenset(months), round(time.perf_counter() - t0, 3))
+                frozenset(months), round(time.perf_counter() - t0, 3), uuid.uuid4().hex)
     conn.execute(delete(Meta).where(Meta.key == META_KEY))
     conn.execute(insert(Meta).values(key=META_KEY, value=st.to_json()))
     _STATUS.pop(conn, None)
