@@ -35,14 +35,13 @@
     }
   };
 
-  function svgButton() { return SVG_BUTTON; }
 
   function withSvgButton(config) {
     if (!config || !config.toImageButtonOptions) { return config; }
     var extra = (config.modeBarButtonsToAdd || []).filter(function (b) {
       return !(b && b.name === "downloadSvg");
     });
-    return Object.assign({}, config, {modeBarButtonsToAdd: extra.concat([svgButton()])});
+    return Object.assign({}, config, {modeBarButtonsToAdd: extra.concat([SVG_BUTTON])});
   }
 
   function patch(P) {

@@ -47,7 +47,7 @@ import sys
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +81,7 @@ from data_access.models import HelpdeskSummary as HS
 from data_access.models import Meta
 from data_access.models import TechOffer as O
 from data_access.models import TechOfferSummary as OS
-from data_access.queries.common import as_date, columns_frame
+from data_access.queries.common import as_date, columns_frame, database_key, group_index
 
 # Dimension name -> column name (the same in the fact table and the summaries).
 DIMS: dict[str, str] = {"desk": "desk", "topic": "topic", "sector": "sector_code",
@@ -407,19 +407,24 @@ def _offer_events(conn: Connection) -> None:
                                             stmt.group_by(O.kind, O.sector_code, y)))
 
 
-# (database url) -> (the status it was read under, every tech_offer_summary row)
-_OFFERS: dict[str, tuple[Status, list[tuple[str, str, str, int, int]]]] = {}
+# (database, what) -> (the status it was read under, the copy): summary tables kept in memory
+_KEPT: dict[tuple[str, Any], tuple[Status, Any]] = {}
+
+
+def _kept(conn: Connection, st: Status, what: Any, read: Callable[[], Any]) -> Any:
+    """A copy of (part of) the summaries made by `read`, kept until the next build."""
+    key = (database_key(conn), what)
+    held = _KEPT.get(key)
+    if held is None or held[0] != st:
+        held = _KEPT[key] = (st, read())
+    return held[1]
 
 
 def _offer_rows(conn: Connection, st: Status) -> list[tuple[str, str, str, int, int]]:
     """The offer summary (a few hundred rows), read once per summary build and process."""
-    key = conn.engine.url.render_as_string(hide_password=False)
-    held = _OFFERS.get(key)
-    if held is None or held[0] != st:
-        rows = [(e, k, s, int(y), int(n)) for e, k, s, y, n in conn.execute(
-            select(OS.event, OS.kind, OS.sector_code, OS.year, OS.offers))]
-        held = _OFFERS[key] = (st, rows)
-    return held[1]
+    return _kept(conn, st, "offers", lambda: [
+        (e, k, s, int(y), int(n)) for e, k, s, y, n in conn.execute(
+            select(OS.event, OS.kind, OS.sector_code, OS.year, OS.offers))])
 
 
 def offer_events(conn: Connection, *, event: str, year_from: int | None = None,
@@ -868,16 +873,13 @@ class _MemoryCuboid:
         return {v: i for i, v in enumerate(self.values[dim])}
 
 
-# (database url, histograms?, cuboid) -> (the status it was read under, its rows)
-_MEMORY: dict[tuple[str, bool, int], tuple[Status, _MemoryCuboid]] = {}
-
-
 def _memory_cuboid(conn: Connection, st: Status, cid: int, *,
                    with_days: bool = False) -> _MemoryCuboid:
-    key = (conn.engine.url.render_as_string(hide_password=False), with_days, cid)
-    held = _MEMORY.get(key)
-    if held is not None and held[0] == st:
-        return held[1]
+    return _kept(conn, st, ("days" if with_days else "counts", cid),
+                 lambda: _read_cuboid(conn, cid, with_days=with_days))
+
+
+def _read_cuboid(conn: Connection, cid: int, *, with_days: bool) -> _MemoryCuboid:
     table = HD if with_days else HS
     cols = [getattr(table, c) for c in _CELL_COLS]
     measure = HD.histogram if with_days else HS.enquiries
@@ -899,15 +901,14 @@ def _memory_cuboid(conn: Connection, st: Status, cid: int, *,
         mem.days, mem.counts = flat[:, 0].copy(), flat[:, 1].copy()
     else:
         mem.n = np.array(data[-1], dtype=np.int64)
-    _MEMORY[key] = (st, mem)
     return mem
 
 
 def _memory_heads(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
                   f: Mapping[str, list[str]], ym0: int, ym1: int
-                  ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
-    """The rows of `mem` within [ym0, ym1] and the filters (their indices), each row's group
-    as one integer, and the parts that group is made of ([time] + by codes); None: no row."""
+                  ) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """The rows of `mem` within [ym0, ym1] and the filters (their indices), and what groups
+    them ([time] + by codes, per row); None: no row."""
     keep = (mem.ym >= ym0) & (mem.ym <= ym1)
     for dim, wanted in f.items():
         index = mem.code_of(dim)
@@ -924,10 +925,7 @@ def _memory_heads(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
         parts.append({"month": ym_k, "year": ym_k // 100,
                       "quarter": (ym_k // 100) * 10 + ((ym_k % 100) + 2) // 3}[grain])
     parts.extend(mem.codes[d][sel] for d in by)
-    head = np.zeros(len(sel), dtype=np.int64)
-    for p in parts:  # mixed radix: each part's values shifted past the previous ones
-        head = head * (int(p.max()) + 1) + p
-    return sel, head, parts
+    return sel, parts
 
 
 def _head_values(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
@@ -950,7 +948,7 @@ def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None
     got = _memory_heads(mem, grain, by, f, ym0, ym1)
     if got is None:
         return []
-    sel, head, parts = got
+    sel, parts = got
     assert mem.offsets is not None and mem.days is not None and mem.counts is not None
     starts, lens = mem.offsets[sel], mem.offsets[sel + 1] - mem.offsets[sel]
     total = int(lens.sum())
@@ -960,14 +958,11 @@ def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None
     pair = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
     row = np.repeat(np.arange(len(sel)), lens)
     days = mem.days[pair]
-    low = min(int(days.min()), 0)
-    width = int(days.max()) - low + 1
-    key = head[row] * width + (days - low)
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    sums = np.bincount(inverse, weights=mem.counts[pair], minlength=len(uniq))
+    first, inverse = group_index([*(p[row] for p in parts), days])
+    sums = np.bincount(inverse, weights=mem.counts[pair])
     heads = _head_values(mem, grain, by, parts, row[first])
     return [(*h, int(d), int(n)) for h, d, n in
-            zip(heads, (uniq % width + low).tolist(), sums.tolist(), strict=True) if n]
+            zip(heads, days[first].tolist(), sums.tolist(), strict=True) if n]
 
 
 def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
@@ -978,10 +973,12 @@ def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
     got = _memory_heads(mem, grain, by, f, ym0, ym1)
     if got is None:
         return []
-    sel, head, parts = got
+    sel, parts = got
     assert mem.n is not None
-    uniq, first, inverse = np.unique(head, return_index=True, return_inverse=True)
-    sums = np.bincount(inverse, weights=mem.n[sel], minlength=len(uniq))
+    if not parts:  # no grouping: one total
+        return [(int(mem.n[sel].sum()),)]
+    first, inverse = group_index(parts)
+    sums = np.bincount(inverse, weights=mem.n[sel])
     heads = _head_values(mem, grain, by, parts, first)
     return [(*h, int(n)) for h, n in zip(heads, sums.tolist(), strict=True) if n]
 

@@ -395,19 +395,22 @@ def _url(path: str) -> str:
         return path
 
 
+def browser_path() -> str | None:
+    """The browser configured for this app (RENDER_BROWSER_PATH), else the process default."""
+    try:
+        from flask import current_app
+
+        return current_app.config.get("RENDER_BROWSER_PATH")
+    except RuntimeError:  # no app context: the process default
+        return None
+
+
 def renderer_status():  # noqa: ANN201 - render.RenderStatus
     """Can this server render chart images? (The browser it renders with is started when a
     person reaches for an export: `/export/warm`, called by assets/exports.js.)"""
     from data_access import render
 
-    path = None
-    try:
-        from flask import current_app
-
-        path = current_app.config.get("RENDER_BROWSER_PATH")
-    except RuntimeError:  # no app context: the process default
-        path = None
-    return render.get_renderer(path).status()
+    return render.get_renderer(browser_path()).status()
 
 
 def export_links(page: str, key: str, search: str | None,

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from components import export as ex
 from components.i18n import t
@@ -41,6 +41,7 @@ from pages._charts import (
     SOURCE,
     ChartSpec,
     PageState,
+    browser_path,
     data_as_of,
     export_stem,
     filters_text,
@@ -296,14 +297,6 @@ def pack_notes(lang: str) -> list[str]:
 
 def _export_url(root: str, page: str, key: str, search: str | None) -> str:
     return f"{root.rstrip('/')}/export/{page}/{key}.csv{canonical(global_filters(search))}"
-
-
-def browser_path() -> str | None:
-    """The browser configured for this app (RENDER_BROWSER_PATH), else the process default."""
-    try:
-        return current_app.config.get("RENDER_BROWSER_PATH")
-    except RuntimeError:
-        return None
 
 
 # ---- routes ---------------------------------------------------------------------------------

@@ -130,6 +130,23 @@ def median_from_histogram(hist: pd.DataFrame, key: str, value: str, count: str,
 
 
 # ---- Small tables kept in memory --------------------------------------------------------------
+def database_key(conn: Connection) -> str:
+    """Which database a connection reads (keys of the copies kept in memory)."""
+    return conn.engine.url.render_as_string(hide_password=True)
+
+
+def group_index(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by several integer columns at once: (`first`, `inverse`), the first row of
+    each group and each row's group number, groups in key order. The columns are combined
+    into one integer key (mixed radix: each shifted past the previous one's range)."""
+    key = np.zeros(len(parts[0]) if parts else 0, dtype=np.int64)
+    for p in parts:
+        low = int(p.min()) if len(p) else 0
+        key = key * (int(p.max()) - low + 1 if len(p) else 1) + (p - low)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse
+
+
 @dataclass(frozen=True)
 class Coded:
     """A table's rows as integer codes per column (`values[col][code]` is the value, None
@@ -148,6 +165,16 @@ class Coded:
     def where(self, col: str, test: Callable[[Any], bool]) -> np.ndarray:
         """Which rows have a `col` value passing `test` (called once per distinct value)."""
         return self.among(col, [v for v in self.values[col] if test(v)])
+
+    def numbers(self, col: str, rows: np.ndarray) -> np.ndarray:
+        """The numeric `col` of `rows` as floats, a missing value as 0 (as SQL's SUM)."""
+        values = np.array([0.0 if v is None else float(v) for v in self.values[col]],
+                          dtype=F64)
+        return values[self.codes[col][rows]]
+
+    def value_at(self, col: str, row: int) -> Any:
+        """The value of `col` in one row."""
+        return self.values[col][self.codes[col][row]]
 
     def groups(self, col: str, rows: np.ndarray,
                *weights: np.ndarray) -> list[tuple[Any, ...]]:
@@ -179,7 +206,7 @@ def coded_rows(conn: Connection, table: Any, columns: Sequence[str],
         return seen[name]
     version = select(Meta.value).where(Meta.key == "data_version").scalar_subquery()
     fingerprint = tuple(conn.execute(select(func.count(), func.max(table.id), version)).one())
-    key = (conn.engine.url.render_as_string(hide_password=True), name, fingerprint)
+    key = (database_key(conn), name, fingerprint)
     coded = _CODED.get(key)
     if coded is None:
         # through the driver: SQLAlchemy's row processing would triple the read

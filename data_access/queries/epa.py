@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from data_access.models import EpaUtilisation as U
-from data_access.queries.common import F64, I64, coded_rows, rows_frame
+from data_access.queries.common import F64, I64, coded_rows, group_index, rows_frame
 
 _TYPES = {"year": I64, "eligible_eur": F64, "preferential_eur": F64, "pur": F64}
 
@@ -40,17 +40,11 @@ def _sums(conn: Connection, keys: Sequence[str], *, year_from: int, year_to: int
     rows = np.flatnonzero(m)
     if not len(rows):
         return []
-    key = np.zeros(len(rows), dtype=np.int64)
-    for col in keys:
-        key = key * len(c.values[col]) + c.codes[col][rows]
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    sums = []
-    for col in ("eligible_eur", "preferential_eur"):
-        values = np.array([0.0 if v is None else float(v) for v in c.values[col]])
-        sums.append(np.bincount(inverse, weights=values[c.codes[col][rows]],
-                                minlength=len(uniq)).tolist())
-    return [(*(c.values[col][c.codes[col][rows[at]]] for col in keys), e, p)
-            for at, e, p in zip(first.tolist(), *sums, strict=True)]
+    first, inverse = group_index([c.codes[col][rows] for col in keys])
+    eligible, preferential = (np.bincount(inverse, weights=c.numbers(col, rows)).tolist()
+                              for col in ("eligible_eur", "preferential_eur"))
+    return [(*(c.value_at(col, rows[at]) for col in keys), e, p)
+            for at, e, p in zip(first.tolist(), eligible, preferential, strict=True)]
 
 
 def _rated(sums: list[tuple], keys: list[str], *, by_rate: bool = False) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from data_access.queries.common import (
     as_date,
     coded_rows,
     frame,
+    group_index,
     most_first,
     rows_frame,
     where_in,
@@ -103,14 +104,9 @@ def _grouped(c: Coded, m: np.ndarray, cols: Sequence[str]) -> list[tuple]:
     rows = np.flatnonzero(m)
     if not len(rows):
         return []
-    key = np.zeros(len(rows), dtype=np.int64)
-    for col in cols:
-        key = key * len(c.values[col]) + c.codes[col][rows]
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    groups = len(uniq)
-    ec_values = np.array([0.0 if v is None else float(v) for v in c.values["ec_contribution"]],
-                         dtype=F64)
-    ec = ec_values[c.codes["ec_contribution"][rows]]
+    first, inverse = group_index([c.codes[col][rows] for col in cols])
+    groups = len(first)
+    ec = c.numbers("ec_contribution", rows)
 
     def distinct(col: str) -> np.ndarray:  # COUNT(DISTINCT col): missing values not counted
         width = len(c.values[col])
@@ -125,7 +121,7 @@ def _grouped(c: Coded, m: np.ndarray, cols: Sequence[str]) -> list[tuple]:
     funded = np.bincount(inverse, weights=(ec > 0).astype(F64), minlength=groups)
     out = []
     for g, at in enumerate(first.tolist()):
-        values = tuple(c.values[col][c.codes[col][rows[at]]] for col in cols)
+        values = tuple(c.value_at(col, rows[at]) for col in cols)
         out.append((*values, int(n[g]), int(orgs[g]), int(projects[g]), float(money[g]),
                     int(funded[g])))
     return out
