@@ -42,8 +42,10 @@ import argparse
 import calendar
 import datetime as dt
 import json
+import logging
 import os
 import sys
+import threading
 import time
 import uuid
 import weakref
@@ -88,6 +90,7 @@ DIMS: dict[str, str] = {"desk": "desk", "topic": "topic", "sector": "sector_code
                         "requester": "requester_type", "country": "country_code"}
 ALL = ""  # the value of a rolled-up dimension
 META_KEY = "helpdesk_summary"
+log = logging.getLogger(__name__)
 
 _D, _T, _S, _R, _C = "desk", "topic", "sector", "requester", "country"
 
@@ -409,21 +412,53 @@ def _offer_events(conn: Connection) -> None:
 
 # (database, what) -> (the status it was read under, the copy): summary tables kept in memory
 _KEPT: dict[tuple[str, Any], tuple[Status, Any]] = {}
+_LOADING: set[tuple[str, Any, str]] = set()  # (database, what, build) being read in a thread
+_LOADING_LOCK = threading.Lock()
 
 
-def _kept(conn: Connection, st: Status, what: Any, read: Callable[[], Any]) -> Any:
-    """A copy of (part of) the summaries made by `read`, kept until the next build."""
+def _kept(conn: Connection, st: Status, what: Any, read: Callable[[Connection], Any], *,
+          wait: bool = True) -> Any:
+    """A copy of (part of) the summaries made by `read(conn)`, kept until the next build.
+
+    With `wait=False` a copy not made yet for this build is made in a thread, on a
+    connection of its own, and None is returned meanwhile (the caller reads the table
+    with SQL): after an import, a worker's first requests do not wait for the bigger
+    cuboids to be read again."""
     key = (database_key(conn), what)
     held = _KEPT.get(key)
-    if held is None or held[0] != st:
-        held = _KEPT[key] = (st, read())
-    return held[1]
+    if held is not None and held[0] == st:
+        return held[1]
+    url = conn.engine.url
+    if wait or url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        _KEPT[key] = (st, read(conn))  # (an in-memory SQLite database has one connection)
+        return _KEPT[key][1]
+    job = (*key, st.build)
+    with _LOADING_LOCK:
+        if job in _LOADING:
+            return None
+        _LOADING.add(job)
+    threading.Thread(target=_load, args=(conn.engine, st, key, job, read), daemon=True,
+                     name="summaries-load").start()
+    return None
+
+
+def _load(engine: Any, st: Status, key: tuple[str, Any], job: tuple[str, Any, str],
+          read: Callable[[Connection], Any]) -> None:
+    try:
+        with engine.connect() as conn:
+            if _read_status(conn) == st:  # (not if the summaries changed meanwhile)
+                _KEPT[key] = (st, read(conn))
+    except Exception:  # noqa: BLE001 - a copy is an optimisation: the reads use SQL meanwhile
+        log.exception("reading a summary cuboid into memory failed")
+    finally:
+        with _LOADING_LOCK:
+            _LOADING.discard(job)
 
 
 def _offer_rows(conn: Connection, st: Status) -> list[tuple[str, str, str, int, int]]:
     """The offer summary (a few hundred rows), read once per summary build and process."""
-    return _kept(conn, st, "offers", lambda: [
-        (e, k, s, int(y), int(n)) for e, k, s, y, n in conn.execute(
+    return _kept(conn, st, "offers", lambda c: [
+        (e, k, s, int(y), int(n)) for e, k, s, y, n in c.execute(
             select(OS.event, OS.kind, OS.sector_code, OS.year, OS.offers))])
 
 
@@ -827,12 +862,15 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
         if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
             a, b = a // 100 * 100, b // 100 * 100
         if with_days:
-            parts.append(_memory_histograms(conn, st, cid, grain, by, f, a, b)
-                         if rows[cid] <= MEMORY_ROWS else
+            got = (_memory_histograms(conn, st, cid, grain, by, f, a, b)
+                   if rows[cid] <= MEMORY_DAYS_ROWS else None)
+            parts.append(got if got is not None else
                          _histograms(conn, cid, cuboids[cid].dims, grain, by, f, a, b))
             continue
-        if rows[cid] <= MEMORY_ROWS:  # a small cuboid: counted in memory, no statement
-            parts.append(_memory_rows(conn, st, cid, grain, by, f, a, b))
+        got = (_memory_rows(conn, st, cid, grain, by, f, a, b)  # no statement
+               if rows[cid] <= MEMORY_ROWS else None)
+        if got is not None:
+            parts.append(got)
             continue
         stmt, _ = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by, f,
                                None, func.sum(table.enquiries))
@@ -851,7 +889,16 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
 # the fact table). Each is read once per summary build and process, kept as integer codes,
 # and counted with numpy: a statement less per chart (on PostgreSQL a loopback round trip,
 # ~0.5-1 ms, and SQLAlchemy's statement building either way).
-MEMORY_ROWS = 60_000  # stored rows; ~15 MB for every cuboid this small at 5M enquiries
+# The biggest cuboid kept in memory, in stored rows. Count rows take 18 bytes in memory (five
+# int16 codes, ym and the count as int32): every count cuboid this small is ~15 MB at 5M
+# enquiries, and on PostgreSQL it answers without a round trip the medium cuboids a clicked
+# country or requester type needs (60–140k rows at 5M). A days-to-answer row holds a histogram
+# (~20 pairs at 5M, 8 bytes each): those stay in memory up to a smaller size.
+MEMORY_ROWS = 150_000
+MEMORY_DAYS_ROWS = 60_000
+# A request needing a cuboid not in memory yet (after an import or a rebuild) reads it itself
+# up to this size; a bigger one is read by a thread while SQL answers.
+MEMORY_READ_NOW = 40_000
 
 
 @dataclass
@@ -873,34 +920,62 @@ class _MemoryCuboid:
         return {v: i for i, v in enumerate(self.values[dim])}
 
 
-def _memory_cuboid(conn: Connection, st: Status, cid: int, *,
-                   with_days: bool = False) -> _MemoryCuboid:
+def _memory_cuboid(conn: Connection, st: Status, cid: int, *, with_days: bool = False,
+                   wait: bool = True) -> _MemoryCuboid | None:
     return _kept(conn, st, ("days" if with_days else "counts", cid),
-                 lambda: _read_cuboid(conn, cid, with_days=with_days))
+                 lambda c: _read_cuboid(c, cid, with_days=with_days), wait=wait)
+
+
+def _wait_for(st: Status, cid: int, with_days: bool) -> bool:
+    """Whether a request reads this cuboid into memory itself (a small one: tens of
+    milliseconds) or leaves a bigger one to a thread and uses SQL meanwhile."""
+    return (st.days_rows if with_days else st.count_rows)[cid] <= MEMORY_READ_NOW
 
 
 def _read_cuboid(conn: Connection, cid: int, *, with_days: bool) -> _MemoryCuboid:
+    """One stored cuboid as arrays, read in chunks (a chunk's Python rows are dropped as soon
+    as they are coded: the process does not keep the peak of a whole cuboid's objects)."""
     table = HD if with_days else HS
     cols = [getattr(table, c) for c in _CELL_COLS]
     measure = HD.histogram if with_days else HS.enquiries
-    rows = conn.execute(select(*cols, table.ym, measure).where(table.cuboid == cid)).all()
-    data = list(zip(*rows, strict=True)) if rows else [()] * (len(cols) + 2)
+    stmt = select(*cols, table.ym, measure).where(table.cuboid == cid)
+    seen: list[dict[str, int]] = [{} for _ in cols]  # value -> code in order of appearance
+    code_parts: list[list[np.ndarray]] = [[] for _ in cols]
+    ym_parts, n_parts, len_parts, pair_parts = [], [], [], []
+    result = conn.execute(stmt.execution_options(stream_results=True))
+    for chunk in result.partitions(20_000):
+        data = list(zip(*chunk, strict=True))
+        for k, col in enumerate(data[:-2]):
+            index = seen[k]
+            code_parts[k].append(np.fromiter((index.setdefault(v, len(index)) for v in col),
+                                             dtype=np.int32, count=len(col)))
+        ym_parts.append(np.array(data[-2], dtype=np.int32))
+        if with_days:
+            texts = data[-1]
+            len_parts.append(np.fromiter(((t.count(" ") + 1) // 2 for t in texts),
+                                         dtype=np.int64, count=len(texts)))
+            pair_parts.append(np.fromstring(" ".join(texts), dtype=np.int64, sep=" "))
+        else:
+            n_parts.append(np.array(data[-1], dtype=np.int32))
+
+    def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
     codes, values = {}, {}
-    for (dim, _), col in zip(_CELL_ORDER, data[:-2], strict=True):
-        uniq, inverse = np.unique(np.array(col, dtype=object), return_inverse=True)
-        values[dim] = [str(v) for v in uniq]
-        codes[dim] = inverse.astype(np.int32)
-    mem = _MemoryCuboid(np.array(data[-2], dtype=np.int64), codes, values)
+    for (dim, _), index, parts in zip(_CELL_ORDER, seen, code_parts, strict=True):
+        names = sorted(index)  # codes into the sorted values
+        rank = np.zeros(len(index), dtype=np.int32)
+        rank[[index[v] for v in names]] = np.arange(len(names), dtype=np.int32)
+        values[dim] = [str(v) for v in names]
+        codes[dim] = rank[joined(parts, np.int32)].astype(
+            np.int16 if len(names) < 2 ** 15 else np.int32)
+    mem = _MemoryCuboid(joined(ym_parts, np.int32), codes, values)
     if with_days:
-        texts = data[-1]
-        lengths = np.fromiter(((t.count(" ") + 1) // 2 for t in texts), dtype=np.int64,
-                              count=len(texts))
-        flat = (np.fromstring(" ".join(texts), dtype=np.int64, sep=" ").reshape(-1, 2)
-                if texts else np.zeros((0, 2), dtype=np.int64))
-        mem.offsets = np.concatenate(([0], np.cumsum(lengths)))
-        mem.days, mem.counts = flat[:, 0].copy(), flat[:, 1].copy()
+        flat = joined(pair_parts, np.int64).reshape(-1, 2)
+        mem.offsets = np.concatenate(([0], np.cumsum(joined(len_parts, np.int64))))
+        mem.days, mem.counts = flat[:, 0].astype(np.int32), flat[:, 1].astype(np.int32)
     else:
-        mem.n = np.array(data[-1], dtype=np.int64)
+        mem.n = joined(n_parts, np.int32)
     return mem
 
 
@@ -942,9 +1017,12 @@ def _head_values(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
 
 def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None,
                        by: Sequence[str], f: Mapping[str, list[str]], ym0: int,
-                       ym1: int) -> Rows:
-    """What `_histograms` reads from SQL ([time] + by + days + count), from memory."""
-    mem = _memory_cuboid(conn, st, cid, with_days=True)
+                       ym1: int) -> Rows | None:
+    """What `_histograms` reads from SQL ([time] + by + days + count), from memory; None
+    while the cuboid is being read into memory."""
+    mem = _memory_cuboid(conn, st, cid, with_days=True, wait=_wait_for(st, cid, True))
+    if mem is None:
+        return None
     got = _memory_heads(mem, grain, by, f, ym0, ym1)
     if got is None:
         return []
@@ -966,10 +1044,14 @@ def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None
 
 
 def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
-                 by: Sequence[str], f: Mapping[str, list[str]], ym0: int, ym1: int) -> Rows:
+                 by: Sequence[str], f: Mapping[str, list[str]], ym0: int, ym1: int
+                 ) -> Rows | None:
     """What the SQL read of a count cuboid returns ([time] + by + enquiries per group, for
-    the months [ym0, ym1] and the filters `f`), counted in memory."""
-    mem = _memory_cuboid(conn, st, cid)
+    the months [ym0, ym1] and the filters `f`), counted in memory; None while the cuboid is
+    being read into memory."""
+    mem = _memory_cuboid(conn, st, cid, wait=_wait_for(st, cid, False))
+    if mem is None:
+        return None
     got = _memory_heads(mem, grain, by, f, ym0, ym1)
     if got is None:
         return []
@@ -993,7 +1075,7 @@ def warm(conn: Connection) -> None:
         if c.stored and st.count_rows[cid] <= MEMORY_ROWS:
             _memory_cuboid(conn, st, cid)
     for cid, c in enumerate(DAYS_CUBOIDS):
-        if c.stored and st.days_rows[cid] <= MEMORY_ROWS:
+        if c.stored and st.days_rows[cid] <= MEMORY_DAYS_ROWS:
             _memory_cuboid(conn, st, cid, with_days=True)
     _offer_rows(conn, st)
 

@@ -115,7 +115,8 @@ def test_counts_match_raw_rows(demo_engine, raw, seed, in_memory, monkeypatch) -
 @pytest.mark.parametrize("seed", range(8))
 def test_days_histograms_match_raw_rows(demo_engine, raw, seed, in_memory,  # noqa: ANN001
                                         monkeypatch) -> None:
-    monkeypatch.setattr(summaries, "MEMORY_ROWS", summaries.MEMORY_ROWS if in_memory else -1)
+    monkeypatch.setattr(summaries, "MEMORY_DAYS_ROWS",
+                        summaries.MEMORY_DAYS_ROWS if in_memory else -1)
     rng = random.Random(1000 + seed)
     for _ in range(6):
         case = _random_case(rng, raw)
@@ -156,6 +157,49 @@ def test_small_cuboids_are_read_once_per_build(engine) -> None:  # noqa: ANN001
     with engine.connect() as c:
         got = summaries.counts(c, by=["desk"], time="year", **year)
     assert _as_dict(got) == {(2024, "epa"): 20, (2024, "ncp"): 5}
+
+
+def test_a_bigger_cuboid_is_read_in_a_thread_while_sql_answers(engine,  # noqa: ANN001
+                                                                monkeypatch) -> None:
+    """After a build, a cuboid too big to read during a request is read into memory by a
+    thread: requests meanwhile get the same numbers from SQL, and later from memory."""
+    import threading
+
+    from sqlalchemy import event
+
+    monkeypatch.setattr(summaries, "MEMORY_READ_NOW", -1)  # every cuboid counts as big
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(20, 0, dt.date(2024, 3, 10)))
+        summaries.rebuild(c)
+    release, reading = threading.Event(), threading.Event()
+    real = summaries._read_cuboid
+
+    def held(conn, cid, *, with_days):  # noqa: ANN001, ANN202 - the thread's read, held back
+        reading.set()
+        assert release.wait(20)
+        return real(conn, cid, with_days=with_days)
+
+    monkeypatch.setattr(summaries, "_read_cuboid", held)
+    answered_by_sql: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cur, stmt, *a: answered_by_sql.append(stmt)
+                 if "FROM helpdesk_summary" in stmt and "sum(" in stmt.lower() else None)
+    year = {"date_from": dt.date(2024, 1, 1), "date_to": dt.date(2024, 12, 31)}
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["desk"], time="year", **year)
+    assert _as_dict(got) == {(2024, "epa"): 20}
+    assert reading.wait(20), "the cuboid is being read in a thread"
+    assert len(answered_by_sql) == 1  # not waiting for it
+    release.set()
+    for t in threading.enumerate():
+        if t.name == "summaries-load":
+            t.join(20)
+    answered_by_sql.clear()
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["desk"], time="year", **year)
+    assert _as_dict(got) == {(2024, "epa"): 20}
+    assert answered_by_sql == []  # from memory now
 
 
 def test_every_stored_cuboid_adds_up_to_the_fact_table(demo_engine, raw) -> None:  # noqa: ANN001

@@ -142,7 +142,7 @@ def group_index(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     key = np.zeros(len(parts[0]) if parts else 0, dtype=np.int64)
     for p in parts:
         low = int(p.min()) if len(p) else 0
-        key = key * (int(p.max()) - low + 1 if len(p) else 1) + (p - low)
+        key = key * (int(p.max()) - low + 1 if len(p) else 1) + (p.astype(np.int64) - low)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return first, inverse
 
