@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import gzip
 import logging
 import os
@@ -75,6 +76,13 @@ def _warm_memory(engine: Any) -> None:
         techtransfer.warm(conn)
         research.warm(conn)
         summaries.warm(conn)
+
+
+def settle_memory() -> None:
+    """Once the app is built: collect, then freeze what is left (`gc.freeze`), so later full
+    collections look only at objects made while serving (see gunicorn.conf.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _make_cache(server: Any, settings: Settings) -> Cache:
@@ -177,6 +185,7 @@ def _register_routes(server: Any) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     application = create_app()
+    settle_memory()
     application.run(host=os.environ.get("HOST", "127.0.0.1"),
                     port=int(os.environ.get("PORT", "8050")), debug=False)
 else:  # imported by gunicorn (`gunicorn app:server`) or by a test
