@@ -622,7 +622,9 @@ def run_one(backend: str, size: str, args: argparse.Namespace,
             hit = drive(srv.base, page, states)
             res.pages[path] = {"p50": statistics.median(miss), "p95": pct(miss, 0.95),
                                "cache_p50": statistics.median(hit), "cache_p95": pct(hit, .95),
-                               "n": len(miss)}
+                               "n": len(miss),
+                               # (the tail, for whoever looks into a p95: which states)
+                               "slowest": sorted(zip(miss, states, strict=True), reverse=True)[:3]}
             log(f"  {path:14s} p50 {res.pages[path]['p50']:6.1f}  p95 "
                 f"{res.pages[path]['p95']:6.1f}  cached p95 {res.pages[path]['cache_p95']:5.1f}")
         jobs: list[list[tuple[Page, str]]] = []

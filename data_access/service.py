@@ -82,12 +82,15 @@ def snapshot() -> Snapshot:
 @contextmanager
 def pinned() -> Iterator[Snapshot]:
     """Read the meta snapshot once and use it, and one connection, for every call inside the
-    block (read-only use: the connection's transaction is rolled back at the end)."""
+    block (read-only use: the connection runs without a transaction)."""
     outer = _pinned.get()
     if outer is not None:  # nested: keep the outer snapshot
         yield outer
         return
     with get_engine().connect() as conn:
+        # Read-only, and each statement sees the latest committed data either way (READ
+        # COMMITTED): no transaction, so no BEGIN and ROLLBACK round trips on PostgreSQL.
+        conn.execution_options(isolation_level="AUTOCOMMIT")
         ctoken = _conn.set(conn)
         mtoken = _memo.set({})
         token = _pinned.set(_read_snapshot(conn))

@@ -942,8 +942,7 @@ def _read_cuboid(conn: Connection, cid: int, *, with_days: bool) -> _MemoryCuboi
     seen: list[dict[str, int]] = [{} for _ in cols]  # value -> code in order of appearance
     code_parts: list[list[np.ndarray]] = [[] for _ in cols]
     ym_parts, n_parts, len_parts, pair_parts = [], [], [], []
-    result = conn.execute(stmt.execution_options(stream_results=True))
-    for chunk in result.partitions(20_000):
+    for chunk in conn.execute(stmt).partitions(20_000):
         data = list(zip(*chunk, strict=True))
         for k, col in enumerate(data[:-2]):
             index = seen[k]
