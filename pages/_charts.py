@@ -48,7 +48,7 @@ from components.charts import (
 from components.fastfig import figure_json, plain, table_json, to_json_bytes
 from components.i18n import t
 from data_access import service, vocab
-from pages._state import current_lang, global_filters, with_page_params
+from pages._state import DEFAULT_VIEWS, current_lang, global_filters, with_page_params
 
 SOURCE = "EU–Japan Centre for Industrial Cooperation"
 
@@ -219,6 +219,8 @@ def register_charts(page: str, specs: Sequence[ChartSpec]) -> None:
                 lambda: serialised(page_output(by_key, state, keys))))
 
     update_charts.__name__ = f"update_charts_{page}"
+    DEFAULT_VIEWS.append(lambda: update_charts(
+        "", [{"type": "chart", "page": page, "key": s.key} for s in specs]))
 
     # The numbers under a chart are built when its "Show the numbers" is open (an odd number
     # of clicks on its summary), and again when the filters change while it is open: hundreds

@@ -8,7 +8,7 @@ read `Input("url", "search")`. Copying the URL, reloading and the back button al
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from dash import (
     ALL,
@@ -27,6 +27,10 @@ from components.i18n import norm_lang
 from data_access import vocab
 
 MIN_YEAR = 2014
+
+# Each page's main callback for its default view (no filters), run once at start by
+# `app._warm_pages`; see there.
+DEFAULT_VIEWS: list[Callable[[], object]] = []
 
 
 def max_year() -> int:

@@ -10,7 +10,7 @@ from components.i18n import norm_lang, t
 from components.overview import kpi_views, overview_grid
 from data_access import service, vocab
 from data_access.queries.overview import overview_kpis
-from pages._state import current_lang, global_filters
+from pages._state import DEFAULT_VIEWS, current_lang, global_filters
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · EU–Japan Centre",
                    order=0)
@@ -52,3 +52,6 @@ def update_cards(search):  # noqa: ANN001, ANN201
     with service.pinned():
         return service.cached("overview", [f.year_from, f.year_to, list(f.sectors), lang,
                                            as_of.isoformat()], build)
+
+
+DEFAULT_VIEWS.append(lambda: update_cards(""))

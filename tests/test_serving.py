@@ -23,3 +23,31 @@ def test_the_loaded_app_is_frozen_before_the_workers_are_forked() -> None:
     before, after = int(out[0]), int(out[1])
     assert before == 0
     assert after > 10_000  # the imported app: tens of thousands of objects
+
+
+def test_each_page_default_view_is_ready_when_the_app_starts(tmp_path: Path) -> None:
+    """At start the app runs each page's main callback once for its default view: the first
+    visitor of a page is answered from the cache (in gunicorn's master, before the workers
+    are forked: they inherit the warmed code and cache)."""
+    code = """
+import sys
+from app import create_app
+app = create_app({"DATABASE_URL": sys.argv[1], "LOAD_DEMO_IF_EMPTY": False})
+import pages.overview as ov
+from pages import _charts, _state
+built = []
+page_output, kpis = _charts.page_output, ov.overview_kpis
+_charts.page_output = lambda *a, **k: built.append("charts") or page_output(*a, **k)
+ov.overview_kpis = lambda *a, **k: built.append("overview") or kpis(*a, **k)
+with app.server.test_request_context("/"):
+    for view in _state.DEFAULT_VIEWS:
+        view()
+    ov.update_cards("?from=2019")  # (a view not warmed is built: the spies work)
+print(len(_state.DEFAULT_VIEWS), ",".join(built))
+"""
+    out = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / 'x.sqlite'}"],
+                         cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "DASHBOARD_NO_AUTOAPP": "1"}).stdout.split()
+    views, built = int(out[0]), out[1]
+    assert views >= 6  # the overview and the five chart pages
+    assert built == "overview"  # only the view that was not warmed
