@@ -129,6 +129,19 @@ def create_app(config: dict[str, Any] | None = None) -> Dash:
     return app
 
 
+def warm_worker(server: Any) -> None:
+    """In a gunicorn worker, just forked: the pages' default views once more, with the cache
+    bypassed, on the worker's own database connection. A PostgreSQL connection's first
+    statement on each table pays for catalog look-ups and planning (1-3 ms a table, up to
+    ~10 ms with cold pages); without this, the first requests of each worker paid it."""
+    saved = service.current_cache()
+    service.use_cache(None)
+    try:
+        _warm_pages(server)
+    finally:
+        service.use_cache(saved)
+
+
 def _warm_pages(server: Any) -> None:
     """Run each page's main callback once for its default view (no filters), at start: the
     first visitor of each page then finds it in the cache, and with gunicorn's preloaded

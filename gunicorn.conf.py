@@ -30,13 +30,18 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
 def post_fork(server, worker) -> None:  # noqa: ANN001, ARG001 - gunicorn's hook signature
-    """Each worker opens its own database connections (none inherited from the master)."""
+    """Each worker opens its own database connections (none inherited from the master), and
+    warms one before its first request (`app.warm_worker`)."""
     from data_access import db
 
     try:
         db.get_engine().dispose(close=False)
     except RuntimeError:  # no engine yet (the app was not preloaded)
-        pass
+        return
+    import app
+
+    if hasattr(app, "server"):  # the preloaded app: warm this worker's connection
+        app.warm_worker(app.server)
 
 
 def when_ready(server) -> None:  # noqa: ANN001, ARG001 - gunicorn's hook signature

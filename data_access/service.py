@@ -51,6 +51,11 @@ def use_cache(cache: Any) -> None:
     _cache = cache
 
 
+def current_cache() -> Any:
+    """The cache in use (None: caching disabled)."""
+    return _cache
+
+
 def _read_snapshot(conn: Connection) -> Snapshot:
     rows = dict(conn.execute(select(Meta.key, Meta.value).where(
         Meta.key.in_(("data_version", "demo_loaded")))).all())

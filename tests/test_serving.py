@@ -51,3 +51,31 @@ print(len(_state.DEFAULT_VIEWS), ",".join(built))
     views, built = int(out[0]), out[1]
     assert views >= 6  # the overview and the five chart pages
     assert built == "overview"  # only the view that was not warmed
+
+
+def test_a_forked_worker_warms_its_own_connection_before_its_first_request(
+        tmp_path: Path) -> None:
+    """gunicorn's `post_fork`: the inherited connections are dropped and the worker runs the
+    pages' default views on a connection of its own, past the cache (which the master
+    filled), so the database has planned its statements before the first visitor; the cache
+    is put back."""
+    code = """
+import sys, runpy
+from sqlalchemy import event
+from app import create_app
+import app as module
+module.server = create_app({"DATABASE_URL": sys.argv[1], "LOAD_DEMO_IF_EMPTY": False}).server
+from data_access import db, service
+cache = service.current_cache()
+seen = []
+event.listen(db.get_engine(), "before_cursor_execute",
+             lambda conn, cur, stmt, *a: seen.append(stmt))
+runpy.run_path("gunicorn.conf.py")["post_fork"](None, None)
+print(service.current_cache() is cache, sum("FROM helpdesk_" in s for s in seen),
+      sum("FROM research_" in s for s in seen))
+"""
+    out = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / 'x.sqlite'}"],
+                         cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "DASHBOARD_NO_AUTOAPP": "1"}).stdout.split()
+    assert out[0] == "True"
+    assert int(out[1]) > 0 and int(out[2]) > 0  # the help-desk and research pages' reads
