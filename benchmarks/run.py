@@ -788,7 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="1M on SQLite only")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--sizes", default="1m,5m")
-    ap.add_argument("--requests", type=int, default=42, help="filter states per page")
+    ap.add_argument("--requests", type=int, default=102,
+                    help="filter states per page (the first two warm the page up)")
     ap.add_argument("--conc-requests", type=int, default=40, help="requests per client")
     ap.add_argument("--naive-requests", type=int, default=6)
     ap.add_argument("--changes", type=int, default=8, help="filter changes per page")
