@@ -60,6 +60,7 @@ def _refresh_summaries(engine: Any) -> None:
             log.warning("Summary tables out of date: rebuilding them")
             st = summaries.rebuild(conn)
             log.warning("Summary tables rebuilt in %.1f s", st.seconds)
+    summaries.tidy(engine)
 
 
 def _warm_memory(engine: Any) -> None:

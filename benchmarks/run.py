@@ -19,8 +19,9 @@ databases bench_1m / bench_5m):
 6. in headless Chromium: first-load bytes, time until a page's graphs are drawn with an
    empty browser cache, and filter change (the year select) to redrawn charts;
 7. at 5M, reads the workers' resident memory after all of the above;
-8. at 5M, last (its writes leave PostgreSQL busy for a while), times a full summary rebuild
-   and the refresh after an import of 1,000 enquiries (rolled back).
+8. after every database's page measurements (a rebuild's writes leave the disk and
+   PostgreSQL busy for a while), times on each 5M database a full summary rebuild and the
+   refresh after an import of 1,000 enquiries (rolled back).
 
 The machine is shared: figures measured while other work runs are noisy; the table says
 which backend/size gave each figure (the worst one counts).
@@ -124,6 +125,7 @@ def ensure_db(backend: str, size: str) -> str:
         if summaries.status(conn) is None:
             log(f"{backend} {size}: summaries stale, rebuilding ...")
             summaries.rebuild(conn)
+    summaries.tidy(engine)  # (as the app does after every rebuild or import)
     engine.dispose()
     return url
 
@@ -138,6 +140,7 @@ def rebuild_seconds(url: str) -> float:
     with engine.begin() as conn:
         summaries.rebuild(conn)
     seconds = time.perf_counter() - t0
+    summaries.tidy(engine)  # (not timed: it follows the commit, as in the app)
     engine.dispose()
     return seconds
 
@@ -165,6 +168,7 @@ def refresh_seconds(url: str, n: int = 1000) -> float:
         summaries.refresh(conn, before, {day0.year})
         seconds = time.perf_counter() - t0
         tx.rollback()
+    summaries.tidy(engine)  # (the rolled-back rows are dead rows too)
     engine.dispose()
     return seconds
 
@@ -650,14 +654,6 @@ def run_one(backend: str, size: str, args: argparse.Namespace,
         res.rss_mb = srv.worker_rss_mb()
     finally:
         srv.stop()
-    if size == "5m" or args.rebuild:
-        # (last: writing millions of summary rows leaves PostgreSQL checkpointing and
-        # analysing for a while, which would slow the measurements that follow)
-        log(f"{backend} {size}: timing a full summary rebuild ...")
-        res.rebuild_s = rebuild_seconds(url)
-        log(f"  rebuild {res.rebuild_s:.1f} s")
-        res.refresh_s = refresh_seconds(url)
-        log(f"  refresh after an import of 1,000 enquiries {res.refresh_s:.1f} s")
     if size == "1m" and not args.no_naive:
         flush_redis()
         naive = Server("benchmarks.naive_app:server", url, f"naive-{backend}-{size}")
@@ -678,6 +674,16 @@ def run_one(backend: str, size: str, args: argparse.Namespace,
         finally:
             naive.stop()
     return res
+
+
+def time_rebuild(res: RunResult) -> None:
+    """A full summary rebuild, then the refresh an import runs, on one database."""
+    url = db_url(res.backend, res.size)
+    log(f"{res.backend} {res.size}: timing a full summary rebuild ...")
+    res.rebuild_s = rebuild_seconds(url)
+    log(f"  rebuild {res.rebuild_s:.1f} s")
+    res.refresh_s = refresh_seconds(url)
+    log(f"  refresh after an import of 1,000 enquiries {res.refresh_s:.1f} s")
 
 
 def _naive_body(base: str) -> dict[str, Any]:
@@ -813,6 +819,13 @@ def main(argv: list[str] | None = None) -> int:
         for backend in args.backends.split(","):
             log(f"== {backend} {size} ==")
             results.append(run_one(backend, size, args, click_dims))
+    # Rebuilds last, after every page measurement: writing millions of summary rows leaves
+    # the disk flushing and PostgreSQL checkpointing for a while, which slowed whatever was
+    # measured next (the next backend's pages, when each backend's rebuild followed its own
+    # measurements).
+    for res in results:
+        if res.size == "5m" or args.rebuild:
+            time_rebuild(res)
     report = (f"Measured {time.strftime('%Y-%m-%d %H:%M')} UTC on {os.cpu_count()} cores "
               f"(load average at the end: {os.getloadavg()[0]:.1f}); "
               f"run time {(time.monotonic() - t0) / 60:.1f} min.\n\n"
