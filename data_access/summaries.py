@@ -6,7 +6,9 @@ them with INSERT ... SELECT ... GROUP BY inside the caller's transaction, so a l
 its rows and their summaries together; `data_access.demo._after_load` calls it after every
 demo load and demo removal. An import calls `refresh(conn, before, years)` instead: only the
 years of receipt its rows touched are deleted and recounted (none for an import of other
-data), a few seconds at millions of enquiries where a rebuild takes most of a minute.
+data), a few seconds at millions of enquiries where a rebuild takes most of a minute. After
+either commits, `tidy(engine)` vacuums the summary tables on PostgreSQL (the deleted rows
+would otherwise stay on disk where autovacuum is off or behind).
 
 Layout. A *cuboid* is one grouping of the enquiries: a time grain (month or year; `ym` is
 year * 100 + month, or year * 100) and a subset of the dimensions desk, topic, sector,
@@ -902,12 +904,12 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
     return _combine(parts, names)
 
 
-# ---- Small cuboids in memory ----------------------------------------------------------------
-# Most chart reads hit a small count cuboid (enquiries per year and desk, per year, desk and
-# requester type, ...: a few hundred to a few tens of thousands of rows, whatever the size of
-# the fact table). Each is read once per summary build and process, kept as integer codes,
-# and counted with numpy: a statement less per chart (on PostgreSQL a loopback round trip,
-# ~0.5-1 ms, and SQLAlchemy's statement building either way).
+# ---- Cuboids in memory ----------------------------------------------------------------------
+# Most chart reads hit a small or medium count cuboid (enquiries per year and desk, per year,
+# desk and requester type, ...: a few hundred to ~150,000 rows at 5M enquiries). Each is
+# read once per summary build and process, kept as integer codes, and counted with numpy: a
+# statement less per chart (on PostgreSQL a loopback round trip, ~0.5-1 ms, and
+# SQLAlchemy's statement building either way).
 # The biggest cuboid kept in memory, in stored rows. Count rows take 18 bytes in memory (five
 # int16 codes, ym and the count as int32): every count cuboid this small is ~15 MB at 5M
 # enquiries, and on PostgreSQL it answers without a round trip the medium cuboids a clicked
