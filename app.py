@@ -81,7 +81,8 @@ def _warm_memory(engine: Any) -> None:
 
 def settle_memory() -> None:
     """Once the app is built: collect, then freeze what is left (`gc.freeze`), so later full
-    collections look only at objects made while serving (see gunicorn.conf.py)."""
+    collections look only at objects made while serving (gunicorn.conf.py's `when_ready`
+    does the same before forking the workers)."""
     gc.collect()
     gc.freeze()
 

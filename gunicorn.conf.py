@@ -38,10 +38,11 @@ def post_fork(server, worker) -> None:  # noqa: ANN001, ARG001 - gunicorn's hook
         db.get_engine().dispose(close=False)
     except RuntimeError:  # no engine yet (the app was not preloaded)
         return
-    import app
+    import sys
 
-    if hasattr(app, "server"):  # the preloaded app: warm this worker's connection
-        app.warm_worker(app.server)
+    dashboard = sys.modules.get("app")  # (only when this server runs the dashboard's app)
+    if dashboard is not None and hasattr(dashboard, "server"):
+        dashboard.warm_worker(dashboard.server)
 
 
 def when_ready(server) -> None:  # noqa: ANN001, ARG001 - gunicorn's hook signature
@@ -52,6 +53,7 @@ def when_ready(server) -> None:  # noqa: ANN001, ARG001 - gunicorn's hook signat
     one request in forty, i.e. on the p95. Frozen objects live as long as the process
     anyway, and stay shared with the workers (copy-on-write) instead of being touched by
     each worker's collections."""
-    from app import settle_memory
+    import gc
 
-    settle_memory()
+    gc.collect()
+    gc.freeze()
