@@ -842,24 +842,26 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
                             else (HS, COUNT_CUBOIDS, st.count_rows))
     daily_table, daily_dims = (DDS, DAILY_DAYS_DIMS) if with_days else (DS, DAILY_DIMS)
     plan: list[tuple[_Part, int | None]] = []  # each piece and the cuboid answering it
-    minus: list[_Part] = []  # days to take away (a month's total less the days outside)
+    minus: list[tuple[_Part, bool]] = []  # days to take away (a month's total less the days
+    # outside), and whether the daily summary holds them
     for part in split_period(date_from, date_to, st.first, st.last):
         if part.d0 is not None:  # days of one month: the daily summary, else the fact table
             assert part.d1 is not None
             m = ym(part.d0)
             daily = m in st.daily_months and needed <= daily_dims
-            cid = None if daily else pick(cuboids, rows, needed, years=False)
+            cid = pick(cuboids, rows, needed, years=False)
             start, end = part.d0.replace(day=1), month_end(part.d0)
             outside = (part.d0 - start).days + (end - part.d1).days
             if cid is not None and outside < (part.d1 - part.d0).days + 1:
-                # Most of the month: its total from the cuboid, less the few days outside
-                # read from the facts (a leap year's "period before" starts on 2 January:
-                # one day of facts instead of thirty).
+                # Most of the month: its total from the cuboid, less the few days outside,
+                # read from the daily summary where it holds them, else from the facts (a
+                # leap year's "period before" starts on 2 January: one day read instead of
+                # thirty).
                 plan.append((_Part(m, m), cid))
                 if part.d0 > start:
-                    minus.append(_Part(d0=start, d1=part.d0 - dt.timedelta(days=1)))
+                    minus.append((_Part(d0=start, d1=part.d0 - dt.timedelta(days=1)), daily))
                 if part.d1 < end:
-                    minus.append(_Part(d0=part.d1 + dt.timedelta(days=1), d1=end))
+                    minus.append((_Part(d0=part.d1 + dt.timedelta(days=1), d1=end), daily))
                 continue
             plan.append((part, None))
             continue
@@ -896,9 +898,9 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
         stmt, _ = _select_part(table, cuboids[cid].dims, time_of(table.ym, grain), by, f,
                                None, func.sum(table.enquiries))
         parts.append(_rows(conn, stmt.where(table.cuboid == cid, table.ym.between(a, b))))
-    for part in minus:
+    for part, daily in minus:
         parts.append([(*r[:-1], -r[-1]) for r in _days_of_month(
-            conn, part, grain, by, f, with_days, daily=False, daily_table=daily_table,
+            conn, part, grain, by, f, with_days, daily=daily, daily_table=daily_table,
             daily_dims=daily_dims)])
     names = ([grain] if grain else []) + list(by) + (["days"] if with_days else [])
     return _combine(parts, names)
@@ -911,11 +913,12 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
 # statement less per chart (on PostgreSQL a loopback round trip, ~0.5-1 ms, and
 # SQLAlchemy's statement building either way).
 # The biggest cuboid kept in memory, in stored rows. Count rows take 18 bytes in memory (five
-# int16 codes, ym and the count as int32): every count cuboid this small is ~15 MB at 5M
+# int16 codes, ym and the count as int32): every count cuboid this small is ~20 MB at 5M
 # enquiries, and on PostgreSQL it answers without a round trip the medium cuboids a clicked
-# country or requester type needs (60–140k rows at 5M). A days-to-answer row holds a histogram
-# (~20 pairs at 5M, 8 bytes each): those stay in memory up to a smaller size.
-MEMORY_ROWS = 150_000
+# country or requester type needs (60-230k rows at 5M; reading them cold from disk took
+# 10-15 ms). A days-to-answer row holds a histogram (~20 pairs at 5M, 8 bytes each): those
+# stay in memory up to a smaller size.
+MEMORY_ROWS = 250_000
 MEMORY_DAYS_ROWS = 60_000
 # A request needing a cuboid not in memory yet (after an import or a rebuild) reads it itself
 # up to this size; a bigger one is read by a thread while SQL answers.

@@ -476,3 +476,38 @@ def test_most_of_a_month_is_its_total_less_the_days_outside(demo_engine, raw, mo
     assert read == [(dt.date(2020, 1, 1), dt.date(2020, 1, 1))] * 2  # one day of facts each
     assert _as_dict(got) == _as_dict(_expected(raw, case, days=False))
     assert _as_dict(hist) == _as_dict(_expected(raw, {**case, "by": []}, days=True))
+
+
+@pytest.mark.parametrize("time_grain", [None, "month"])
+def test_most_of_a_month_less_the_days_outside_from_the_daily_summary(
+        demo_engine, raw, monkeypatch, time_grain) -> None:  # noqa: ANN001
+    """The same cut in a month the daily summary holds, with filters it holds (a sector):
+    the month's total less the one day outside, read from the daily summary, not the
+    thirty days inside; the same numbers as the raw rows."""
+    read: list[tuple[dt.date, dt.date, bool]] = []
+    days_of_month = summaries._days_of_month
+
+    def spy(conn, part, *args, **kwargs):  # noqa: ANN001, ANN202
+        read.append((part.d0, part.d1, kwargs["daily"]))
+        return days_of_month(conn, part, *args, **kwargs)
+
+    with demo_engine.connect() as c:
+        st = summaries.status(c)
+    assert st is not None and st.first is not None and st.last is not None
+    inside = [m for m in sorted(st.daily_months)
+              if dt.date(m // 100, m % 100, 1) > st.first
+              and summaries.month_end(dt.date(m // 100, m % 100, 1)) < st.last]
+    assert inside, "the demo data have a month with daily counts inside their span"
+    start = dt.date(inside[0] // 100, inside[0] % 100, 1)
+    monkeypatch.setattr(summaries, "_days_of_month", spy)
+    sector = sorted(raw.sector_code.unique())[0]
+    case = {"d0": start + dt.timedelta(days=1), "d1": summaries.month_end(start),
+            "by": ["topic"], "time": time_grain, "filters": {"sector": [sector]}}
+    with demo_engine.connect() as c:
+        got = summaries.counts(c, by=["topic"], time=time_grain, date_from=case["d0"],
+                               date_to=case["d1"], filters=case["filters"])
+        hist = summaries.days_histogram(c, by=[], time=time_grain, date_from=case["d0"],
+                                        date_to=case["d1"], filters=case["filters"])
+    assert read == [(start, start, True)] * 2  # one day, from the daily summary, each
+    assert _as_dict(got) == _as_dict(_expected(raw, case, days=False))
+    assert _as_dict(hist) == _as_dict(_expected(raw, {**case, "by": []}, days=True))
