@@ -572,7 +572,9 @@ def load_demo(engine: Engine, *, seed: int = DEFAULT_SEED, until: dt.date | None
                             outcome="demo", message=f"seed {seed}, until {until.isoformat()}"))
             s.flush()
         _after_load(conn)
-    _tidy(engine)
+    from data_access import summaries
+
+    summaries.tidy(engine)  # (after the commit)
     counts["seconds"] = round(time.perf_counter() - t0, 1)
     return counts
 
@@ -590,13 +592,6 @@ def _after_load(conn: Connection, *, before: Status | None = None,
         summaries.rebuild(conn)
     else:
         summaries.refresh(conn, before, years)
-
-
-def _tidy(engine: Engine) -> None:
-    """What follows a committed change of data: the summary tables tidied (PostgreSQL)."""
-    from data_access import summaries
-
-    summaries.tidy(engine)
 
 
 def main(argv: list[str] | None = None) -> int:

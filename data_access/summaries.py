@@ -945,15 +945,14 @@ class _MemoryCuboid:
 
 
 def _memory_cuboid(conn: Connection, st: Status, cid: int, *, with_days: bool = False,
-                   wait: bool = True) -> _MemoryCuboid | None:
+                   wait: bool | None = None) -> _MemoryCuboid | None:
+    """A stored cuboid in memory. Not read yet for this build: read now with `wait`; by
+    default only a small one (tens of milliseconds), a bigger one is left to a thread and
+    None returned meanwhile (the caller uses SQL)."""
+    if wait is None:
+        wait = (st.days_rows if with_days else st.count_rows)[cid] <= MEMORY_READ_NOW
     return _kept(conn, st, ("days" if with_days else "counts", cid),
                  lambda c: _read_cuboid(c, cid, with_days=with_days), wait=wait)
-
-
-def _wait_for(st: Status, cid: int, with_days: bool) -> bool:
-    """Whether a request reads this cuboid into memory itself (a small one: tens of
-    milliseconds) or leaves a bigger one to a thread and uses SQL meanwhile."""
-    return (st.days_rows if with_days else st.count_rows)[cid] <= MEMORY_READ_NOW
 
 
 def _read_cuboid(conn: Connection, cid: int, *, with_days: bool) -> _MemoryCuboid:
@@ -1043,7 +1042,7 @@ def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None
                        ym1: int) -> Rows | None:
     """What `_histograms` reads from SQL ([time] + by + days + count), from memory; None
     while the cuboid is being read into memory."""
-    mem = _memory_cuboid(conn, st, cid, with_days=True, wait=_wait_for(st, cid, True))
+    mem = _memory_cuboid(conn, st, cid, with_days=True)
     if mem is None:
         return None
     got = _memory_heads(mem, grain, by, f, ym0, ym1)
@@ -1072,7 +1071,7 @@ def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
     """What the SQL read of a count cuboid returns ([time] + by + enquiries per group, for
     the months [ym0, ym1] and the filters `f`), counted in memory; None while the cuboid is
     being read into memory."""
-    mem = _memory_cuboid(conn, st, cid, wait=_wait_for(st, cid, False))
+    mem = _memory_cuboid(conn, st, cid)
     if mem is None:
         return None
     got = _memory_heads(mem, grain, by, f, ym0, ym1)
@@ -1096,10 +1095,10 @@ def warm(conn: Connection) -> None:
         return
     for cid, c in enumerate(COUNT_CUBOIDS):
         if c.stored and st.count_rows[cid] <= MEMORY_ROWS:
-            _memory_cuboid(conn, st, cid)
+            _memory_cuboid(conn, st, cid, wait=True)
     for cid, c in enumerate(DAYS_CUBOIDS):
         if c.stored and st.days_rows[cid] <= MEMORY_DAYS_ROWS:
-            _memory_cuboid(conn, st, cid, with_days=True)
+            _memory_cuboid(conn, st, cid, with_days=True, wait=True)
     _offer_rows(conn, st)
 
 

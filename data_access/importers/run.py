@@ -161,7 +161,7 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
     try:
         from data_access import summaries
         from data_access.db import bump_data_version
-        from data_access.demo import _after_load, _tidy
+        from data_access.demo import _after_load
 
         with engine.begin() as conn:
             before = summaries.status(conn)  # were the summaries up to date before?
@@ -176,7 +176,7 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
                 s.flush()
                 report.log_id = row.id
             _after_load(conn, before=before, years=touched_years(plans))
-        _tidy(engine)
+        summaries.tidy(engine)  # (after the commit)
     except Exception as exc:  # noqa: BLE001 - reported, logged, and the transaction rolled back
         log.exception("import of %s failed", report.file_name)
         report.outcome = "failed"

@@ -74,8 +74,9 @@ def remove_demo_data(engine: Engine) -> int:
     """Delete every demo row in one transaction (with the version bump, the after-load hook
     and a log row); returns how many rows went. Refuses while no real data is loaded, which
     would leave every page empty."""
+    from data_access import summaries
     from data_access.db import bump_data_version
-    from data_access.demo import _after_load, _tidy, clear_demo
+    from data_access.demo import _after_load, clear_demo
 
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with engine.begin() as conn:
@@ -95,5 +96,5 @@ def remove_demo_data(engine: Engine) -> int:
                             outcome="demo removed", message=f"{before:,} demo rows deleted"))
             s.flush()
         _after_load(conn)
-    _tidy(engine)
+    summaries.tidy(engine)  # (after the commit)
     return before
