@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Date,
@@ -18,10 +19,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -221,41 +224,26 @@ class Meta(Base):
 
 
 # ---- Summary tables (data_access/summaries.py rebuilds them after every data change) --------
-# Help-desk enquiries pre-counted at a grain far below the fact table. A rolled-up dimension
-# holds '' ("all"), so one table stores several cuboids (groupings), told apart by `cuboid`;
-# `ym` is year * 100 + month of receipt (year * 100 in year-grain cuboids). The primary keys
-# double as the indexes the queries use: a filtered dimension or a rolled-up one ('') is an
-# equality, so each query reads only the rows of its own slice.
-class HelpdeskSummary(Base):
-    """Enquiries per month and cuboid cell (desk, topic, sector, requester type, country)."""
+class HelpdeskCuboid(Base):
+    """One year of one help-desk cuboid (a grouping of the enquiries: time grain and some of
+    desk, topic, sector, requester type and country; see data_access.summaries) as packed
+    numpy arrays: `kind` 'counts' (enquiries per month or year and cell) or 'days' (the
+    days-to-answer histogram of each month and cell). Written by a rebuild or refresh, read
+    whole into memory by each process; `rows` is the number of cells and months it holds."""
 
-    __tablename__ = "helpdesk_summary"
+    __tablename__ = "helpdesk_cuboid"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     cuboid: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    country_code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    requester_type: Mapped[str] = mapped_column(String(16), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
-    desk: Mapped[str] = mapped_column(String(16), primary_key=True)
-    ym: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enquiries: Mapped[int] = mapped_column(Integer)
-    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class HelpdeskDaysSummary(Base):
-    """Answered enquiries per month and cuboid cell, with their days to answer as a histogram
-    in text, 'days count days count ...' (one row per cell and month, not per day value)."""
-
-    __tablename__ = "helpdesk_days_summary"
-    cuboid: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    country_code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    requester_type: Mapped[str] = mapped_column(String(16), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
-    desk: Mapped[str] = mapped_column(String(16), primary_key=True)
-    ym: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enquiries: Mapped[int] = mapped_column(Integer)
-    histogram: Mapped[str] = mapped_column(Text)
-    __table_args__ = {"sqlite_with_rowid": False}  # the key is the storage order
+# PostgreSQL would compress each packed value (pglz, slower to write and to read than the
+# arrays are worth compressing): stored out of line, uncompressed.
+event.listen(HelpdeskCuboid.__table__, "after_create", DDL(
+    "ALTER TABLE helpdesk_cuboid ALTER COLUMN data SET STORAGE EXTERNAL"
+).execute_if(dialect="postgresql"))
 
 
 class HelpdeskDailySummary(Base):

@@ -159,6 +159,6 @@ def test_an_import_vacuums_the_summary_tables_it_recounted(engine: Engine) -> No
             return  # (SQLite reuses freed pages by itself)
         stats = dict(conn.execute(text(
             "SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE relname IN "
-            "('helpdesk_summary', 'helpdesk_days_summary')")).all())
-    assert set(stats) == {"helpdesk_summary", "helpdesk_days_summary"}
+            "('helpdesk_cuboid', 'helpdesk_daily_summary')")).all())
+    assert set(stats) == {"helpdesk_cuboid", "helpdesk_daily_summary"}
     assert all(v is not None for v in stats.values()), stats

@@ -19,7 +19,7 @@ from data_access import summaries
 from data_access.bulk import bulk_insert
 from data_access.db import bump_data_version
 from data_access.demo import ENQUIRY_COLUMNS, _after_load
-from data_access.models import Base, HelpdeskEnquiry, HelpdeskSummary, Meta
+from data_access.models import Base, HelpdeskCuboid, HelpdeskEnquiry, Meta
 from data_access.queries import helpdesk as hq
 from data_access.queries import techtransfer as tq
 from tests.conftest import DEMO_UNTIL
@@ -86,12 +86,8 @@ def _as_dict(df: pd.DataFrame) -> dict:
             for row in df[[*keys, "enquiries"]].itertuples(index=False)}
 
 
-@pytest.mark.parametrize("in_memory", [True, False], ids=["memory", "sql"])
-@pytest.mark.parametrize("seed", range(12))
-def test_counts_match_raw_rows(demo_engine, raw, seed, in_memory, monkeypatch) -> None:  # noqa: ANN001
-    """Small cuboids are counted in memory, bigger ones in SQL (the demo's are all small:
-    both ways are checked)."""
-    monkeypatch.setattr(summaries, "MEMORY_ROWS", summaries.MEMORY_ROWS if in_memory else -1)
+@pytest.mark.parametrize("seed", range(24))
+def test_counts_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
     rng = random.Random(seed)
     for _ in range(6):
         case = _random_case(rng, raw)
@@ -99,24 +95,16 @@ def test_counts_match_raw_rows(demo_engine, raw, seed, in_memory, monkeypatch) -
             got = summaries.counts(c, by=case["by"], time=case["time"], date_from=case["d0"],
                                    date_to=case["d1"], filters=case["filters"])
         needed = set(case["by"]) | set(case["filters"])
-        held = summaries.pick(summaries.COUNT_CUBOIDS, [1] * len(summaries.COUNT_CUBOIDS),
-                              needed, years=True) is not None
-        if not held:  # a rare combination: the caller must read the fact table
-            assert got is None
-            continue
-        if got is None:  # only whole years have year-grain cuboids with these dimensions
+        if got is None:  # no month-grain cuboid holds these dimensions: read the fact table
+            # (a period within one month is answered from days, whatever the dimensions)
             assert summaries.pick(summaries.COUNT_CUBOIDS, [1] * len(summaries.COUNT_CUBOIDS),
                                   needed, years=False) is None
             continue
         assert _as_dict(got) == _as_dict(_expected(raw, case, days=False)), case
 
 
-@pytest.mark.parametrize("in_memory", [True, False], ids=["memory", "sql"])
-@pytest.mark.parametrize("seed", range(8))
-def test_days_histograms_match_raw_rows(demo_engine, raw, seed, in_memory,  # noqa: ANN001
-                                        monkeypatch) -> None:
-    monkeypatch.setattr(summaries, "MEMORY_DAYS_ROWS",
-                        summaries.MEMORY_DAYS_ROWS if in_memory else -1)
+@pytest.mark.parametrize("seed", range(16))
+def test_days_histograms_match_raw_rows(demo_engine, raw, seed) -> None:  # noqa: ANN001
     rng = random.Random(1000 + seed)
     for _ in range(6):
         case = _random_case(rng, raw)
@@ -125,16 +113,15 @@ def test_days_histograms_match_raw_rows(demo_engine, raw, seed, in_memory,  # no
                                            date_from=case["d0"], date_to=case["d1"],
                                            filters=case["filters"])
         needed = set(case["by"]) | set(case["filters"])
-        if summaries.pick(summaries.DAYS_CUBOIDS, [1] * len(summaries.DAYS_CUBOIDS), needed,
-                          years=False) is None:  # e.g. country with topic
-            assert got is None, "no histogram holds this combination: the caller reads facts"
+        if got is None:  # e.g. country with requester type: the caller reads the facts
+            assert summaries.pick(summaries.DAYS_CUBOIDS, [1] * len(summaries.DAYS_CUBOIDS),
+                                  needed, years=False) is None
             continue
-        assert got is not None
         assert _as_dict(got) == _as_dict(_expected(raw, case, days=True)), case
 
 
-def test_small_cuboids_are_read_once_per_build(engine) -> None:  # noqa: ANN001
-    """The in-memory cuboids are read once per summary build, and again after new rows."""
+def test_cuboids_are_read_once_per_build(engine) -> None:  # noqa: ANN001
+    """Each cuboid is read into memory once per summary build, and again after new rows."""
     from sqlalchemy import event
 
     table = Base.metadata.tables["helpdesk_enquiry"]
@@ -144,7 +131,7 @@ def test_small_cuboids_are_read_once_per_build(engine) -> None:  # noqa: ANN001
     reads: list[str] = []
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cur, stmt, *a: reads.append(stmt)
-                 if "helpdesk_summary" in stmt else None)
+                 if "FROM helpdesk_cuboid" in stmt else None)
     year = {"date_from": dt.date(2024, 1, 1), "date_to": dt.date(2024, 12, 31)}
     for _ in range(3):
         with engine.connect() as c:
@@ -159,47 +146,33 @@ def test_small_cuboids_are_read_once_per_build(engine) -> None:  # noqa: ANN001
     assert _as_dict(got) == {(2024, "epa"): 20, (2024, "ncp"): 5}
 
 
-def test_a_bigger_cuboid_is_read_in_a_thread_while_sql_answers(engine,  # noqa: ANN001
-                                                                monkeypatch) -> None:
-    """After a build, a cuboid too big to read during a request is read into memory by a
-    thread: requests meanwhile get the same numbers from SQL, and later from memory."""
-    import threading
-
-    from sqlalchemy import event
-
-    monkeypatch.setattr(summaries, "MEMORY_READ_NOW", -1)  # every cuboid counts as big
+def test_a_refresh_keeps_the_codes_of_the_years_it_does_not_recount(engine) -> None:  # noqa: ANN001
+    """The cuboids store codes into each dimension's values: an import bringing a desk,
+    topic, sector and country not seen before appends them, so the years it does not
+    recount still mean what they did; counts by every dimension match both years' rows."""
     table = Base.metadata.tables["helpdesk_enquiry"]
     with engine.begin() as c:
-        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(20, 0, dt.date(2024, 3, 10)))
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(20, 0, dt.date(2023, 3, 10)))
         summaries.rebuild(c)
-    release, reading = threading.Event(), threading.Event()
-    real = summaries._read_cuboid
-
-    def held(conn, cid, *, with_days):  # noqa: ANN001, ANN202 - the thread's read, held back
-        reading.set()
-        assert release.wait(20)
-        return real(conn, cid, with_days=with_days)
-
-    monkeypatch.setattr(summaries, "_read_cuboid", held)
-    answered_by_sql: list[str] = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda conn, cur, stmt, *a: answered_by_sql.append(stmt)
-                 if "FROM helpdesk_summary" in stmt and "sum(" in stmt.lower() else None)
-    year = {"date_from": dt.date(2024, 1, 1), "date_to": dt.date(2024, 12, 31)}
+    new = [(f"N-{i:05d}", "ncp", "funding", "2024-05-02", None, "health", "university", "AT",
+            False) for i in range(7)]
+    with engine.begin() as c:
+        before = summaries.status(c)
+        bulk_insert(c, table, ENQUIRY_COLUMNS, new)
+        st = summaries.refresh(c, before, [2024])
+    assert st.vocab["country"] == ("DE", "AT")  # appended, not re-sorted
+    years = {"date_from": dt.date(2023, 1, 1), "date_to": dt.date(2024, 12, 31)}
     with engine.connect() as c:
-        got = summaries.counts(c, by=["desk"], time="year", **year)
-    assert _as_dict(got) == {(2024, "epa"): 20}
-    assert reading.wait(20), "the cuboid is being read in a thread"
-    assert len(answered_by_sql) == 1  # not waiting for it
-    release.set()
-    for t in threading.enumerate():
-        if t.name == "summaries-load":
-            t.join(20)
-    answered_by_sql.clear()
-    with engine.connect() as c:
-        got = summaries.counts(c, by=["desk"], time="year", **year)
-    assert _as_dict(got) == {(2024, "epa"): 20}
-    assert answered_by_sql == []  # from memory now
+        for dim, old, added in (("desk", "epa", "ncp"), ("topic", "tariffs", "funding"),
+                                ("sector", "ict", "health"), ("requester", "sme", "university"),
+                                ("country", "DE", "AT")):
+            got = summaries.counts(c, by=[dim], time="year", **years)
+            assert _as_dict(got) == {(2023, old): 20, (2024, added): 7}, dim
+            got = summaries.counts(c, by=["desk"], time="month", filters={dim: [added]},
+                                   **years)
+            assert _as_dict(got) == {(202405, "ncp"): 7}, dim
+        hist = summaries.days_histogram(c, by=["sector"], time="year", **years)
+    assert _as_dict(hist) == {(2023, "ict", d): 4 for d in range(5)}  # 2024's: unanswered
 
 
 def test_every_stored_cuboid_adds_up_to_the_fact_table(demo_engine, raw) -> None:  # noqa: ANN001
@@ -211,13 +184,16 @@ def test_every_stored_cuboid_adds_up_to_the_fact_table(demo_engine, raw) -> None
         for cid, cub in enumerate(summaries.COUNT_CUBOIDS):
             if not cub.stored:
                 continue
-            rows = c.execute(select(HelpdeskSummary.ym, HelpdeskSummary.enquiries)
-                             .where(HelpdeskSummary.cuboid == cid)).all()
-            assert sum(n for _, n in rows) == total, cub
-            years: dict[int, int] = {}
-            for ym, n in rows:
-                years[ym // 100] = years.get(ym // 100, 0) + n
+            mem = summaries._read_cuboid(c, st, "counts", cid)
+            assert int(mem.n.sum()) == total, cub
+            assert list(mem.ym) == sorted(mem.ym), cub  # time order: a period is a slice
+            years = pd.Series(mem.n).groupby(mem.ym // 100).sum().to_dict()
             assert years == per_year, cub
+        answered = int(raw.answered_date.notna().sum())
+        for cid, cub in enumerate(summaries.DAYS_CUBOIDS):
+            mem = summaries._read_cuboid(c, st, "days", cid)
+            assert int(mem.n.sum()) == answered, cub
+            assert mem.offsets is not None and mem.offsets[-1] == len(mem.n), cub
     assert st.first == raw.received_date.min().date()
     assert st.last == raw.received_date.max().date() == DEMO_UNTIL
 
@@ -370,13 +346,13 @@ def test_stale_summaries_are_rebuilt_when_the_app_starts(engine) -> None:  # noq
     with engine.begin() as c:  # what an older build left: another definition of the cuboids
         c.execute(update(Meta).where(Meta.key == summaries.META_KEY)
                   .values(value='{"cuboids": [], "max_id": 0}'))
-        c.execute(delete(HelpdeskSummary))
+        c.execute(delete(HelpdeskCuboid))
     with engine.connect() as c:
         assert summaries.status(c) is None
     _refresh_summaries(engine)
     with engine.connect() as c:
         assert summaries.status(c) is not None
-        n = c.execute(select(HelpdeskSummary.enquiries)).first()
+        n = c.execute(select(HelpdeskCuboid.rows)).first()
         assert n is not None
         got = hq.enquiries_by_requester(c, year_from=2014, year_to=2021)
     assert int(got["enquiries"].sum()) == 3000
@@ -384,32 +360,41 @@ def test_stale_summaries_are_rebuilt_when_the_app_starts(engine) -> None:  # noq
 
 # ---- Refresh after an import: only the touched years, same result as a full rebuild --------
 def _snapshot(engine) -> tuple[dict[str, set], tuple]:  # noqa: ANN001
-    """Every summary row (histogram texts as sorted pairs: their order is not defined) and
-    the status, less the size of the unstored staging step."""
+    """Every summary row (each cuboid's rows as values, not codes: a refresh appends values
+    a full rebuild would sort) and the status, less the size of the unstored root."""
     from data_access.models import (
         HelpdeskDailyDaysSummary,
         HelpdeskDailySummary,
-        HelpdeskDaysSummary,
         TechOfferSummary,
     )
 
-    def pairs(histogram: str) -> tuple:
-        nums = [int(x) for x in histogram.split()]
-        return tuple(sorted(zip(nums[::2], nums[1::2], strict=True)))
-
-    def norm(row: tuple) -> tuple:
-        return tuple(pairs(v) if isinstance(v, str) and " " in v else v for v in row)
-
     with engine.connect() as c:
-        tables = {m.__tablename__: {norm(tuple(r)) for r in c.execute(select(m.__table__))}
-                  for m in (HelpdeskSummary, HelpdeskDaysSummary, HelpdeskDailySummary,
-                            HelpdeskDailyDaysSummary, TechOfferSummary)}
         st = summaries.status(c)
-    assert st is not None, "the summaries must be fresh after every import"
+        assert st is not None, "the summaries must be fresh after every import"
+        tables = {m.__tablename__: {tuple(r) for r in c.execute(select(m.__table__))}
+                  for m in (HelpdeskDailySummary, HelpdeskDailyDaysSummary, TechOfferSummary)}
+        for kind, cuboids in (("counts", summaries.COUNT_CUBOIDS),
+                              ("days", summaries.DAYS_CUBOIDS)):
+            for cid, cub in enumerate(cuboids):
+                if cub.stored:
+                    tables[f"{kind} {cid}"] = _cuboid_rows(summaries._read_cuboid(
+                        c, st, kind, cid))
     stored = tuple(n for n, cub in zip(st.count_rows, summaries.COUNT_CUBOIDS, strict=True)
                    if cub.stored)
     return tables, (st.max_id, st.offer_max_id, st.first, st.last, stored, st.days_rows,
                     st.daily_months)
+
+
+def _cuboid_rows(mem) -> set[tuple]:  # noqa: ANN001
+    """A cuboid's rows as (ym, values of its dimensions..., count or sorted histogram)."""
+    values = [[mem.values[d][k] for k in codes] for d, codes in sorted(mem.codes.items())]
+    heads = list(zip(mem.ym.tolist(), *values, strict=True))
+    if mem.offsets is None:
+        return {(*h, n) for h, n in zip(heads, mem.n.tolist(), strict=True)}
+    o = mem.offsets.tolist()
+    return {(*h, tuple(sorted(zip(mem.days[o[i]:o[i + 1]].tolist(),
+                                  mem.n[o[i]:o[i + 1]].tolist(), strict=True))))
+            for i, h in enumerate(heads)}
 
 
 def test_an_import_recounts_only_its_years_and_matches_a_full_rebuild(
