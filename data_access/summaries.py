@@ -1030,7 +1030,8 @@ def _memory_heads(mem: _MemoryCuboid, grain: str | None, by: Sequence[str],
                   ) -> tuple[np.ndarray, list[np.ndarray]] | None:
     """The rows of `mem` within [ym0, ym1] and the filters (their indices), and what groups
     them ([time] + by codes, per row); None: no row."""
-    lo, hi = np.searchsorted(mem.ym, [ym0, ym1 + 1])
+    # (bounds of the array's own type: int64 ones would make numpy copy the whole array)
+    lo, hi = np.searchsorted(mem.ym, np.array([ym0, ym1 + 1], dtype=mem.ym.dtype))
     keep: np.ndarray | None = None
     for dim, wanted in f.items():
         index = mem.code_of(dim)
