@@ -64,10 +64,9 @@ def _refresh_summaries(engine: Any) -> None:
 
 
 def _warm_memory(engine: Any) -> None:
-    """Read the small tables the queries keep in memory (`common.coded_rows`, the small
-    summary cuboids) now: with
-    gunicorn's preloaded app the workers inherit them, instead of a visitor's request paying
-    the first read (~20–100 ms) in each worker."""
+    """Read the tables the queries keep in memory (`common.coded_rows`, the summary
+    cuboids) now: with gunicorn's preloaded app the workers inherit them, instead of a
+    visitor's request paying the first read (~20 ms-0.5 s) in each worker."""
     from data_access import summaries
     from data_access.queries import epa, programmes, research, techtransfer
 

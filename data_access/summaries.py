@@ -299,14 +299,21 @@ def _fact_lines(dialect: str) -> ColumnElement[str]:
         " || coalesce((answered_date - received_date)::text, ''), chr(10))")
 
 
+_SHIFTED = ("help-desk enquiries: a desk, topic or code holds a control character (a line "
+            "break or U+001E/U+001F), which no import lets through; the summaries were not "
+            "rebuilt")
+
+
 def _parse_lines(lines: str, rows: int) -> pd.DataFrame:
-    frame = pd.read_csv(io.StringIO(lines), sep="\x1e", header=None,
-                        names=["cell", "day", "days"], quoting=csv.QUOTE_NONE,
-                        dtype={"cell": "category", "day": np.int32, "days": np.float64},
-                        keep_default_na=False, na_values={"days": [""]}, engine="c")
-    if len(frame) != rows:  # (a separator or a line break inside a value)
-        raise ValueError(f"help-desk enquiries: {rows} rows read as {len(frame)} lines; a desk, "
-                         "topic or code holds a control character")
+    try:
+        frame = pd.read_csv(io.StringIO(lines), sep="\x1e", header=None,
+                            names=["cell", "day", "days"], quoting=csv.QUOTE_NONE,
+                            dtype={"cell": "category", "day": np.int32, "days": np.float64},
+                            keep_default_na=False, na_values={"days": [""]}, engine="c")
+    except ValueError as e:  # (pandas' ParserError is one too)
+        raise ValueError(_SHIFTED) from e
+    if len(frame) != rows:
+        raise ValueError(_SHIFTED)
     return frame
 
 
@@ -353,7 +360,7 @@ def _read_facts(conn: Connection, where: ColumnElement[bool] | None,
         cells.append(remap[col.codes.to_numpy()] if len(remap) else np.zeros(0, np.int32))
     split = [c.split("\x1f") for c in index]
     if any(len(s) != len(_FACT_DIMS) for s in split):
-        raise ValueError("help-desk enquiries: a desk, topic or code holds a control character")
+        raise ValueError(_SHIFTED)
     out_vocab: dict[str, tuple[str, ...]] = {}
     codes: dict[str, np.ndarray] = {}
     for k, dim in enumerate(_FACT_DIMS):

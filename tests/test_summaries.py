@@ -284,6 +284,43 @@ def test_an_import_rebuilds_the_summaries_in_its_transaction(engine) -> None:  #
         assert len(c.execute(select(HelpdeskEnquiry.id)).all()) == 12
 
 
+def test_answers_dated_before_receipt_keep_their_negative_days(engine) -> None:  # noqa: ANN001
+    """A correction can date an answer a day before receipt: the histograms keep -1 as it
+    is (the packed arrays hold signed days), as the fact table says."""
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    rows = [(f"B-{i}", "epa", "tariffs", "2024-03-10",
+             ("2024-03-09" if i < 3 else "2024-03-12"), "ict", "sme", "DE", False)
+            for i in range(5)]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, rows)
+        summaries.rebuild(c)
+    with engine.connect() as c:
+        got = summaries.days_histogram(c, by=["desk"], time="month",
+                                       date_from=dt.date(2024, 1, 1),
+                                       date_to=dt.date(2024, 12, 31))
+    assert _as_dict(got) == {(202403, "epa", -1): 3, (202403, "epa", 2): 2}
+
+
+def test_a_value_holding_a_line_break_stops_the_rebuild_with_a_clear_error(
+        engine) -> None:  # noqa: ANN001
+    """The rebuild reads the facts as lines of text: a value with a line break in it (which
+    no import lets through) would shift the lines; the rebuild refuses instead of counting
+    wrong, and the caller's transaction leaves the summaries as they were."""
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(4, 0, dt.date(2024, 3, 10)))
+        summaries.rebuild(c)
+    bad = [("X-1", "epa", "tariffs\nrules", "2024-03-11", None, "ict", "sme", "DE", False)]
+    with pytest.raises(ValueError, match="control character"), engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, bad)
+        summaries.rebuild(c)
+    with engine.connect() as c:
+        assert summaries.status(c) is not None
+        got = summaries.counts(c, by=["topic"], date_from=dt.date(2024, 1, 1),
+                               date_to=dt.date(2024, 12, 31))
+    assert _as_dict(got) == {("tariffs",): 4}
+
+
 def test_empty_database_has_no_summaries(engine) -> None:  # noqa: ANN001
     with engine.connect() as c:
         assert summaries.status(c) is None
