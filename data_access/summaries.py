@@ -276,7 +276,7 @@ def span(conn: Connection) -> tuple[dt.date | None, dt.date | None] | None:
 # ---- Rebuild --------------------------------------------------------------------------------
 # The dimensions in the order a fact row's text names them, and the status keeps their values.
 _FACT_DIMS: tuple[str, ...] = (_D, _T, _S, _R, _C)
-_FACT_CHUNK = 250_000  # fact ids per statement
+_FACT_CHUNK = 250_000  # fact rows per statement (about: a range of ids)
 _DENSE = 8_000_000  # groupings over at most this many possible keys count with bincount
 
 
@@ -336,21 +336,27 @@ class _Facts:
 
 def _read_facts(conn: Connection, where: ColumnElement[bool] | None,
                 vocab: Mapping[str, Sequence[str]] | None) -> _Facts:
-    """The fact rows `where` (None: all) as arrays, read in chunks of ids; each chunk's text
-    is parsed in a thread while the database writes the next. Codes extend `vocab` (a
-    refresh keeps the codes of the years it does not recount; None: sorted values)."""
-    lo, hi = conn.execute(select(select(func.min(E.id)).scalar_subquery(),  # (each from the
-                                 select(func.max(E.id)).scalar_subquery())).one()  # key's end)
+    """The fact rows `where` (None: all) as arrays, read in ranges of ids holding about
+    250,000 rows each; each range's text is parsed in a thread while the database writes
+    the next. Codes extend `vocab` (a refresh keeps the codes of the years it does not
+    recount; None: sorted values)."""
     stmt = select(_fact_lines(conn.dialect.name), func.count()).where(
         E.id.between(bindparam("a"), bindparam("b")))
     if where is not None:
         stmt = stmt.where(where)
+    after = select(func.min(E.id)).where(E.id > bindparam("b"))  # (past a gap in the ids)
+    a = conn.execute(after, {"b": -(2 ** 62)}).scalar()
+    width = _FACT_CHUNK
     pending = []
     with ThreadPoolExecutor(1, thread_name_prefix="summaries-parse") as pool:
-        for a in range(lo or 0, (hi or -1) + 1, _FACT_CHUNK):
-            lines, rows = conn.execute(stmt, {"a": a, "b": a + _FACT_CHUNK - 1}).one()
+        while a is not None:
+            lines, rows = conn.execute(stmt, {"a": a, "b": a + width - 1}).one()
             if rows:
                 pending.append(pool.submit(_parse_lines, lines, rows))
+            a = conn.execute(after, {"b": a + width - 1}).scalar()
+            # ids with gaps, or a refresh's few years among all: a wider range, for as many
+            # rows (at most eight times as wide at each step)
+            width = min(width * 8, max(_FACT_CHUNK, width * _FACT_CHUNK // max(rows, 1)))
         frames = [p.result() for p in pending]
     index: dict[str, int] = {}  # cell text -> cell
     cells = []
