@@ -126,6 +126,13 @@ def ensure_db(backend: str, size: str) -> str:
             log(f"{backend} {size}: summaries stale, rebuilding ...")
             summaries.rebuild(conn)
     summaries.tidy(engine)  # (as the app does after every rebuild or import)
+    # Earlier writes (a build, a rebuild, another run's refresh) flushed now rather than
+    # during the measurements: PostgreSQL spreads a checkpoint over minutes, SQLite copies
+    # its write-ahead log back when it gets round to it.
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("CHECKPOINT" if backend == "postgresql"
+                             else "PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return url
 
