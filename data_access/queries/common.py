@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -155,6 +155,7 @@ class Coded:
 
     codes: dict[str, np.ndarray]
     values: dict[str, list[Any]]
+    floats: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def among(self, col: str, wanted: Iterable[Any]) -> np.ndarray:
         """Which rows have `col` in `wanted`."""
@@ -168,8 +169,10 @@ class Coded:
 
     def numbers(self, col: str, rows: np.ndarray) -> np.ndarray:
         """The numeric `col` of `rows` as floats, a missing value as 0 (as SQL's SUM)."""
-        values = np.array([0.0 if v is None else float(v) for v in self.values[col]],
-                          dtype=F64)
+        values = self.floats.get(col)
+        if values is None:  # (once per column: thousands of distinct values)
+            values = self.floats[col] = np.array(
+                [0.0 if v is None else float(v) for v in self.values[col]], dtype=F64)
         return values[self.codes[col][rows]]
 
     def value_at(self, col: str, row: int) -> Any:
