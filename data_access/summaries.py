@@ -276,7 +276,8 @@ def span(conn: Connection) -> tuple[dt.date | None, dt.date | None] | None:
 # ---- Rebuild --------------------------------------------------------------------------------
 # The dimensions in the order a fact row's text names them, and the status keeps their values.
 _FACT_DIMS: tuple[str, ...] = (_D, _T, _S, _R, _C)
-_FACT_CHUNK = 250_000  # fact rows per statement (about: a range of ids)
+_FACT_CHUNK = 250_000  # fact ids per statement (twice that where rows are sparse)
+_MAX_ID = 2 ** 63 - 1
 _DENSE = 8_000_000  # groupings over at most this many possible keys count with bincount
 
 
@@ -289,9 +290,9 @@ def _fact_lines(dialect: str) -> ColumnElement[str]:
     if dialect == "sqlite":
         return literal_column(
             "group_concat(printf('%s' || char(31) || '%s' || char(31) || '%s' || char(31)"
-            " || '%s' || char(31) || '%s' || char(30) || '%d' || char(30) || '%s',"
+            " || '%s' || char(31) || '%s' || char(30) || '%s' || char(30) || '%s',"
             " desk, topic, sector_code, requester_type, country_code,"
-            " julianday(received_date) - 2440587.5,"
+            " cast(julianday(received_date) - 2440587.5 AS INTEGER),"
             " coalesce(cast(julianday(answered_date) - julianday(received_date) AS INTEGER),"
             " '')), char(10))")
     return literal_column(
@@ -300,14 +301,14 @@ def _fact_lines(dialect: str) -> ColumnElement[str]:
         " || coalesce((answered_date - received_date)::text, ''), chr(10))")
 
 
-_SHIFTED = ("help-desk enquiries: a desk, topic or code holds a control character (a line "
-            "break or U+001E/U+001F), which no import lets through; the summaries were not "
-            "rebuilt")
+_SHIFTED = ("help-desk enquiries: a row that cannot be read (a desk, topic or code holding a "
+            "control character, a line break or U+001E/U+001F, or a date that is not a "
+            "date), which no import lets through; the summaries were not rebuilt")
 
 
 def _parse_lines(lines: str, rows: int) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(io.StringIO(lines), sep="\x1e", header=None,
+        frame = pd.read_csv(io.BytesIO(lines.encode()), sep="\x1e", header=None,
                             names=["cell", "day", "days"], quoting=csv.QUOTE_NONE,
                             dtype={"cell": "category", "day": np.int32, "days": np.float64},
                             keep_default_na=False, na_values={"days": [""]}, engine="c")
@@ -336,27 +337,29 @@ class _Facts:
 
 def _read_facts(conn: Connection, where: ColumnElement[bool] | None,
                 vocab: Mapping[str, Sequence[str]] | None) -> _Facts:
-    """The fact rows `where` (None: all) as arrays, read in ranges of ids holding about
-    250,000 rows each; each range's text is parsed in a thread while the database writes
-    the next. Codes extend `vocab` (a refresh keeps the codes of the years it does not
-    recount; None: sorted values)."""
+    """The fact rows `where` (None: all) as arrays, read in ranges of ids holding up to
+    250,000 rows each (twice that where ids are sparse); each range's text is parsed in a
+    thread while the database writes the next. Codes extend `vocab` (a refresh keeps the
+    codes of the years it does not recount; None: sorted values)."""
     stmt = select(_fact_lines(conn.dialect.name), func.count()).where(
         E.id.between(bindparam("a"), bindparam("b")))
     if where is not None:
         stmt = stmt.where(where)
     after = select(func.min(E.id)).where(E.id > bindparam("b"))  # (past a gap in the ids)
-    a = conn.execute(after, {"b": -(2 ** 62)}).scalar()
+    a = conn.execute(select(func.min(E.id))).scalar()
     width = _FACT_CHUNK
     pending = []
     with ThreadPoolExecutor(1, thread_name_prefix="summaries-parse") as pool:
         while a is not None:
-            lines, rows = conn.execute(stmt, {"a": a, "b": a + width - 1}).one()
+            b = min(a + width - 1, _MAX_ID)
+            lines, rows = conn.execute(stmt, {"a": a, "b": b}).one()
             if rows:
                 pending.append(pool.submit(_parse_lines, lines, rows))
-            a = conn.execute(after, {"b": a + width - 1}).scalar()
-            # ids with gaps, or a refresh's few years among all: a wider range, for as many
-            # rows (at most eight times as wide at each step)
-            width = min(width * 8, max(_FACT_CHUNK, width * _FACT_CHUNK // max(rows, 1)))
+            a = conn.execute(after, {"b": b}).scalar() if b < _MAX_ID else None
+            # Ids with gaps, or a refresh's few years among all: a wider range for about as
+            # many rows, but at most twice as many ids (a dense stretch may follow: one
+            # statement's text stays under ~25 MB)
+            width = _FACT_CHUNK * (2 if rows < _FACT_CHUNK // 2 else 1)
         frames = [p.result() for p in pending]
     index: dict[str, int] = {}  # cell text -> cell
     cells = []
@@ -1004,8 +1007,12 @@ def _read(conn: Connection, *, with_days: bool, by: Sequence[str], grain: str | 
         a, b = part.ym0, part.ym1
         if cuboids[cid].grain == "year":  # year-grain rows hold ym = year * 100
             a, b = a // 100 * 100, b // 100 * 100
-        parts.append(_memory_histograms(conn, st, cid, grain, by, f, a, b) if with_days
-                     else _memory_rows(conn, st, cid, grain, by, f, a, b))
+        try:
+            parts.append(_memory_histograms(conn, st, cid, grain, by, f, a, b) if with_days
+                         else _memory_rows(conn, st, cid, grain, by, f, a, b))
+        except _Moved:
+            _STATUS.pop(conn, None)
+            return None
     for part, daily in minus:
         *heads, n = _days_of_month(conn, part, grain, by, f, with_days, daily=daily,
                                    daily_table=daily_table)
@@ -1043,8 +1050,18 @@ def _memory_cuboid(conn: Connection, st: Status, cid: int, *,
     return _kept(conn, st, (kind, cid), lambda c: _read_cuboid(c, st, kind, cid))
 
 
+class _Moved(Exception):
+    """The summaries were rebuilt or refreshed between reading their status and reading a
+    cuboid (another process committed in between): the arrays may hold codes the status
+    does not name. The request reads the fact table instead; the next one finds the new
+    status."""
+
+
 def _read_cuboid(conn: Connection, st: Status, kind: str, cid: int) -> _MemoryCuboid:
-    """One cuboid's yearly rows, unpacked and joined (years in order: rows in time order)."""
+    """One cuboid's yearly rows, unpacked and joined (years in order: rows in time order).
+    Raises `_Moved` when the status read again afterwards is not `st` (each statement sees
+    what was committed before it: the same status before and after means the rows read
+    belong to it)."""
     years = [_unpack(data) for (data,) in conn.execute(
         select(HC.data).where(HC.kind == kind, HC.cuboid == cid).order_by(HC.year))]
     cuboid = (DAYS_CUBOIDS if kind == "days" else COUNT_CUBOIDS)[cid]
@@ -1058,6 +1075,8 @@ def _read_cuboid(conn: Connection, st: Status, kind: str, cid: int) -> _MemoryCu
     if kind == "days":
         mem.offsets = np.r_[0, np.cumsum(joined("lens", np.int32), dtype=np.int64)]
         mem.days = joined("days", np.int16)
+    if _read_status(conn) != st:
+        raise _Moved
     return mem
 
 
@@ -1149,10 +1168,13 @@ def warm(conn: Connection) -> None:
     st = status(conn)
     if st is None:
         return
-    for cuboids, with_days in ((COUNT_CUBOIDS, False), (DAYS_CUBOIDS, True)):
-        for cid, c in enumerate(cuboids):
-            if c.stored:
-                _memory_cuboid(conn, st, cid, with_days=with_days)
+    try:
+        for cuboids, with_days in ((COUNT_CUBOIDS, False), (DAYS_CUBOIDS, True)):
+            for cid, c in enumerate(cuboids):
+                if c.stored:
+                    _memory_cuboid(conn, st, cid, with_days=with_days)
+    except _Moved:  # (rebuilt meanwhile: the requests read the new ones)
+        return
     _offer_rows(conn, st)
 
 
@@ -1201,7 +1223,8 @@ def _combine(parts: list[Columns], keys: list[str]) -> pd.DataFrame:
     if not parts:
         cols = [np.zeros(0, dtype=object) for _ in keys] + [np.zeros(0, dtype=np.int64)]
     elif len(parts) == 1:
-        cols = parts[0]
+        keep = parts[0][-1] != 0
+        cols = [c[keep] for c in parts[0]]
     else:
         cols = [np.concatenate([p[k] for p in parts]) for k in range(len(keys) + 1)]
         if keys:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select, text
@@ -343,6 +344,92 @@ def test_ids_far_apart_are_read_in_a_few_statements(engine) -> None:  # noqa: AN
         got = summaries.counts(c, by=["desk"], time="year", date_from=dt.date(2024, 1, 1),
                                date_to=dt.date(2024, 12, 31))
     assert _as_dict(got) == {(2024, "epa"): 4}
+
+
+def test_a_statement_reads_a_bounded_number_of_rows_whatever_the_ids(
+        engine, monkeypatch) -> None:  # noqa: ANN001
+    """Sparse ids widen the ranges read, but a dense stretch after them is still read a
+    range at a time: no statement's text grows with the table (at 20M rows it would pass
+    the databases' 1 GB limit on a string)."""
+    from sqlalchemy import insert
+
+    monkeypatch.setattr(summaries, "_FACT_CHUNK", 4)
+    ids = [1000 * k for k in range(1, 11)] + list(range(20_000, 20_030))
+    rows = [dict(zip(ENQUIRY_COLUMNS, r, strict=True)) | {"id": i} for i, r in zip(
+        ids, _rows(len(ids), 0, dt.date(2024, 3, 10)), strict=True)]
+    for r in rows:
+        r["received_date"] = dt.date.fromisoformat(r["received_date"])
+        r["answered_date"] = dt.date.fromisoformat(r["answered_date"])
+    sizes: list[int] = []
+    parse = summaries._parse_lines
+
+    def spy(lines, n):  # noqa: ANN001, ANN202
+        sizes.append(n)
+        return parse(lines, n)
+
+    monkeypatch.setattr(summaries, "_parse_lines", spy)
+    with engine.begin() as c:
+        c.execute(insert(HelpdeskEnquiry), rows)
+        summaries.rebuild(c)
+    assert sum(sizes) == len(ids) and max(sizes) <= 8, sizes
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["desk"], date_from=dt.date(2024, 1, 1),
+                               date_to=dt.date(2024, 12, 31))
+    assert _as_dict(got) == {("epa",): len(ids)}
+
+
+def test_more_than_127_values_and_a_refresh_mixing_code_sizes(engine) -> None:  # noqa: ANN001
+    """Codes are stored in the smallest integer type that holds them: a year whose topics
+    all have codes below 128 is stored as int8, a later year with appended topics as int16;
+    read back together, every topic keeps its count."""
+    table = Base.metadata.tables["helpdesk_enquiry"]
+
+    def rows(year: int, topics: range) -> list[tuple]:
+        return [(f"V-{year}-{k}", "epa", f"t{k:03d}", f"{year}-06-0{1 + k % 3}", None, "ict",
+                 "sme", "DE", False) for k in topics]
+
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, rows(2023, range(100)))
+        summaries.rebuild(c)
+    with engine.begin() as c:
+        before = summaries.status(c)
+        bulk_insert(c, table, ENQUIRY_COLUMNS, rows(2024, range(40, 200)))
+        st = summaries.refresh(c, before, [2024])
+    assert len(st.vocab["topic"]) == 200
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["topic"], time="year", date_from=dt.date(2023, 1, 1),
+                               date_to=dt.date(2024, 12, 31))
+        mem = summaries._read_cuboid(c, st, "counts",
+                                     summaries.pick(summaries.COUNT_CUBOIDS, st.count_rows,
+                                                    ["topic"], years=True))
+    assert mem.codes["topic"].dtype == np.int16
+    assert _as_dict(got) == ({(2023, f"t{k:03d}"): 1 for k in range(100)}
+                             | {(2024, f"t{k:03d}"): 1 for k in range(40, 200)})
+
+
+def test_a_build_committed_between_status_and_cuboid_is_not_mixed_in(engine) -> None:  # noqa: ANN001
+    """Another process refreshes the summaries after this request read their status and
+    before it read a cuboid: the arrays read hold codes that status does not name. The
+    request answers from the fact table instead (None here), never from arrays of
+    another build; the next request reads the new ones."""
+    table = Base.metadata.tables["helpdesk_enquiry"]
+    with engine.begin() as c:
+        bulk_insert(c, table, ENQUIRY_COLUMNS, _rows(6, 0, dt.date(2023, 3, 10)))
+        summaries.rebuild(c)
+    year = {"date_from": dt.date(2023, 1, 1), "date_to": dt.date(2024, 12, 31)}
+    summaries._KEPT.clear()
+    with engine.connect() as reader:
+        assert summaries.status(reader) is not None  # the request's status, then:
+        with engine.begin() as other:
+            before = summaries.status(other)
+            bulk_insert(other, table, ENQUIRY_COLUMNS,
+                        [("W-1", "ncp", "funding", "2024-02-02", None, "health", "university",
+                          "AT", False)])
+            summaries.refresh(other, before, [2024])
+        assert summaries.counts(reader, by=["topic"], time="year", **year) is None
+    with engine.connect() as c:
+        got = summaries.counts(c, by=["topic"], time="year", **year)
+    assert _as_dict(got) == {(2023, "tariffs"): 6, (2024, "funding"): 1}
 
 
 def test_empty_database_has_no_summaries(engine) -> None:  # noqa: ANN001
