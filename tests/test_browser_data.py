@@ -225,3 +225,33 @@ def test_cordis_two_files_in_one_upload(browser, data_server, tmp_path) -> None:
     wait_for(lambda: _verdict(browser) == "committed", timeout=30)
     row = browser.find_element(By.CSS_SELECTOR, "tr[data-table-name='Research participations']")
     assert [td.text for td in row.find_elements(By.TAG_NAME, "td")][3] == str(len(jp))
+
+
+def test_help_desk_uploads_show_on_the_help_desks_page_at_once(browser, data_server,  # noqa: ANN001
+                                                              tmp_path) -> None:
+    """Enquiries uploaded on the Data page are counted by the Help desks page of the same
+    running app at once: the first upload builds the summaries, a second one recounts the
+    year it touched, and the page reads the new counts without a restart."""
+    base, _ = data_server
+
+    def upload(name: str, rows: list[list[str]]) -> None:
+        path = tmp_path / name
+        path.write_bytes(to_csv(HELPDESK_HEADER, rows))
+        browser.get(base + "/data")
+        Select(wait_for(lambda: browser.find_element(By.ID, "data-family"))
+               ).select_by_value("helpdesk")
+        _upload(browser, path)
+        wait_for(lambda: _verdict(browser) == "valid", timeout=30)
+        _click(browser, "data-confirm")
+        wait_for(lambda: _verdict(browser) == "committed", timeout=30)
+
+    def requesters() -> dict[str, str]:
+        browser.get(base + "/helpdesks?from=2024&to=2025")
+        wait_for(lambda: _trace_ys(browser, "card-helpdesks-requester"), timeout=30)
+        return {r[0]: r[1] for r in numbers(browser, "helpdesks", "requester")}
+
+    upload("enquiries-1.csv", helpdesk_rows(40, prefix="UP"))  # 2024-01-02 .. 2024-02-10
+    labels = ["Large enterprise", "Research organisation", "SME", "University"]
+    assert requesters() == dict.fromkeys(labels, "10")
+    upload("enquiries-2.csv", helpdesk_rows(12, start=500, prefix="UQ"))  # May 2025
+    assert requesters() == dict.fromkeys(labels, "13")
