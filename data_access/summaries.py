@@ -100,8 +100,9 @@ _D, _T, _S, _R, _C = "desk", "topic", "sector", "requester", "country"
 
 @dataclass(frozen=True)
 class Cuboid:
-    """One grouping: time grain ('month' or 'year'), the dimensions kept, and whether it is
-    stored (queried) or only a temporary step to derive others from."""
+    """One grouping: time grain ('month' or 'year'; 'day' for the daily summaries while
+    rebuilding), the dimensions kept, and whether it is stored (queried) or only a
+    temporary step to derive others from."""
 
     grain: str
     dims: frozenset[str]
@@ -561,41 +562,31 @@ def _count(conn: Connection, facts: _Facts) -> list[int]:
 
 def _daily(conn: Connection, facts: _Facts, months: Iterable[int]) -> None:
     """The daily summaries of `months` (ym) from the fact rows read: enquiries per day,
-    desk, topic and sector; answered ones per day, sector and days to answer."""
+    desk, topic and sector; answered ones per day, sector and days to answer (grouped as a
+    cuboid is, with the day of receipt as its time)."""
     at = [(mm // 100 - 1970) * 12 + mm % 100 - 1 for mm in months]
     if not at or not len(facts.day):
         return
     in_months = np.isin(facts.month, at)
-    for table, dims, rows in ((DS, DAILY_DIMS, in_months),
-                              (DDS, DAILY_DAYS_DIMS, in_months[facts.answered])):
+    for table, dims in ((DS, DAILY_DIMS), (DDS, DAILY_DAYS_DIMS)):
         answered = table is DDS
+        rows = in_months[facts.answered] if answered else in_months
         day = (facts.day[facts.answered] if answered else facts.day)[rows]
-        cell = (facts.cell[facts.answered] if answered else facts.cell)[rows]
         if not len(day):
             continue
+        cell = (facts.cell[facts.answered] if answered else facts.cell)[rows]
         to_cell, codes = _project(facts.codes, facts.vocab, dims)
-        head = (day - int(day.min())).astype(np.int64) * len(codes[_S]) + to_cell[cell]
-        width, low = 1, 0
-        if answered:
-            days = facts.days[rows]
-            low = int(days.min())
-            width = int(days.max()) - low + 1
-            head = head * width + (days - low)
-        keys, n = _group(head, int(head.max()) + 1)
-        head_of, of_days = keys // width, keys % width + low
-        c = head_of % len(codes[_S])
-        dates = np.datetime_as_string(
-            (head_of // len(codes[_S]) + int(day.min())).astype("datetime64[D]")).tolist()
-        values = {d: [facts.vocab[d][k] for k in codes[d][c].tolist()] for d in dims}
-        if answered:
-            bulk_insert(conn, table.__table__, ["received_date", "sector_code", "days",
-                                                "enquiries"],
-                        zip(dates, values[_S], of_days.tolist(), n.tolist(), strict=True))
-        else:
-            bulk_insert(conn, table.__table__, ["received_date", "sector_code", "topic", "desk",
-                                                "enquiries"],
-                        zip(dates, values[_S], values[_T], values[_D], n.tolist(),
-                            strict=True))
+        g = _grouped(Cuboid("day", dims, False), day, to_cell[cell], codes, None,
+                     facts.days[rows] if answered else None)
+        of = np.repeat(np.arange(g.rows), g.lens) if g.lens is not None else np.arange(g.rows)
+        cols = {"received_date": np.datetime_as_string(g.t[of].astype("datetime64[D]")).tolist()}
+        for dim in (_S, _T, _D):
+            if dim in dims:
+                cols[DIMS[dim]] = [facts.vocab[dim][k] for k in codes[dim][g.cell[of]].tolist()]
+        if g.days is not None:
+            cols["days"] = g.days.tolist()
+        cols["enquiries"] = g.n.tolist()
+        bulk_insert(conn, table.__table__, list(cols), zip(*cols.values(), strict=True))
 
 
 def year_of_date(col: ColumnElement, dialect: str) -> ColumnElement[int]:
@@ -934,8 +925,9 @@ Columns = list[np.ndarray]
 
 
 def _columns(rows: Sequence[Sequence[Any]], keys: int) -> Columns:
-    """Result rows as columns (`keys` key columns, then the count); rows counting 0 dropped
-    (an ungrouped count over no rows is one row of 0: no rows, as from the summaries)."""
+    """Result rows as columns (`keys` key columns, then the count); rows counting nothing
+    dropped (an ungrouped count over no rows is one row of 0, a sum one row of NULL: no
+    rows, as from the summaries)."""
     rows = [r for r in rows if r[-1]]
     if not rows:
         return [np.zeros(0, dtype=object) for _ in range(keys)] + [np.zeros(0, np.int64)]
@@ -1138,9 +1130,7 @@ def _memory_histograms(conn: Connection, st: Status, cid: int, grain: str | None
     days = mem.days[pair]
     first, inverse = group_index([*(p[row] for p in parts), days])
     sums = np.bincount(inverse, weights=mem.n[pair]).astype(np.int64)
-    keep = sums != 0
-    return [*(c[keep] for c in _heads(mem, grain, by, parts, row[first])),
-            days[first][keep].astype(np.int64), sums[keep]]
+    return [*_heads(mem, grain, by, parts, row[first]), days[first].astype(np.int64), sums]
 
 
 def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
@@ -1154,12 +1144,10 @@ def _memory_rows(conn: Connection, st: Status, cid: int, grain: str | None,
         return []
     sel, parts = got
     if not parts:  # no grouping: one total
-        total = int(mem.n[sel].sum())
-        return [np.array([total] if total else [], dtype=np.int64)]
+        return [np.array([mem.n[sel].sum()], dtype=np.int64)]
     first, inverse = group_index(parts)
     sums = np.bincount(inverse, weights=mem.n[sel]).astype(np.int64)
-    keep = sums != 0
-    return [*(c[keep] for c in _heads(mem, grain, by, parts, first)), sums[keep]]
+    return [*_heads(mem, grain, by, parts, first), sums]
 
 
 def warm(conn: Connection) -> None:

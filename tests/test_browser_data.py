@@ -60,6 +60,13 @@ def _upload(browser, path: Path) -> None:  # noqa: ANN001
     browser.find_element(By.CSS_SELECTOR, "#data-upload input[type=file]").send_keys(str(path))
 
 
+def _choose_and_upload(browser, base: str, family: str, path: Path) -> None:  # noqa: ANN001
+    """Open the Data page, choose the kind of data and upload `path` through the file input."""
+    browser.get(base + "/data")
+    Select(wait_for(lambda: browser.find_element(By.ID, "data-family"))).select_by_value(family)
+    _upload(browser, path)
+
+
 def _click(browser, element_id: str) -> None:  # noqa: ANN001
     el = browser.find_element(By.ID, element_id)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
@@ -136,10 +143,7 @@ def test_bad_file_shows_the_report_and_commits_nothing(browser, data_server,  # 
     rows[4][5] = "nanotech"
     path = tmp_path / "enquiries-bad.csv"
     path.write_bytes(to_csv(HELPDESK_HEADER, rows))
-    browser.get(base + "/data")
-    Select(wait_for(lambda: browser.find_element(By.ID, "data-family"))
-           ).select_by_value("helpdesk")
-    _upload(browser, path)
+    _choose_and_upload(browser, base, "helpdesk", path)
     wait_for(lambda: _verdict(browser) == "refused", timeout=30)
     assert "nothing was written" in browser.find_element(By.ID, "data-verdict").text
     assert not browser.find_element(By.ID, "data-confirm").is_enabled()
@@ -237,10 +241,7 @@ def test_help_desk_uploads_show_on_the_help_desks_page_at_once(browser, data_ser
     def upload(name: str, rows: list[list[str]]) -> None:
         path = tmp_path / name
         path.write_bytes(to_csv(HELPDESK_HEADER, rows))
-        browser.get(base + "/data")
-        Select(wait_for(lambda: browser.find_element(By.ID, "data-family"))
-               ).select_by_value("helpdesk")
-        _upload(browser, path)
+        _choose_and_upload(browser, base, "helpdesk", path)
         wait_for(lambda: _verdict(browser) == "valid", timeout=30)
         _click(browser, "data-confirm")
         wait_for(lambda: _verdict(browser) == "committed", timeout=30)
