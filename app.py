@@ -7,7 +7,7 @@ import gc
 import gzip
 import logging
 import os
-from pathlib import Path
+import sys
 from typing import Any
 
 import dash
@@ -16,8 +16,8 @@ from flask_caching import Cache
 from flask_compress import Compress
 
 from components.shell import shell
-from data_access import db, service, vocab
-from data_access.settings import ROOT, Settings
+from data_access import audit, db, service, users, vocab
+from data_access.settings import ROOT, ConfigError, Settings
 
 log = logging.getLogger("dashboard")
 
@@ -44,8 +44,24 @@ def _prepare_database(settings: Settings) -> None:
                     load_demo(engine, log=log.info)
             _refresh_summaries(engine)
             _warm_memory(engine)
+            _first_admin(engine)
+            audit.purge(engine, settings.AUDIT_RETENTION_DAYS)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _first_admin(engine: Any) -> None:
+    """On a database without accounts, make `admin` and print its one-time password to the
+    console, once (not to the log: it is a secret); its first sign-in asks for a new one."""
+    otp = users.ensure_first_admin(engine)
+    if otp:
+        sys.stderr.write(
+            "\n" + "=" * 72 + "\nNo accounts yet: created the administrator account.\n"
+            f"  user name: admin\n  one-time password: {otp}\n"
+            "Sign in with it; you will be asked to choose your own password. It is shown only "
+            "this once\n(lost it? python -m data_access.users reset-password admin).\n"
+            + "=" * 72 + "\n\n")
+        sys.stderr.flush()
 
 
 def _refresh_summaries(engine: Any) -> None:
@@ -96,38 +112,83 @@ def _make_cache(server: Any, settings: Settings) -> Cache:
     return Cache(server, config=cfg)
 
 
+class DashboardDash(Dash):
+    """Dash without version banners: the page config leaves out the Python, Dash and plotly
+    versions, and script names carry an opaque tag instead of package versions."""
+
+    def _config(self) -> dict[str, Any]:
+        from pages._headers import VERSION_KEYS
+
+        return {k: v for k, v in super()._config().items() if k not in VERSION_KEYS}
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        from pages._headers import opaque_fingerprints
+
+        for key in ("scripts", "css", "favicon"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = opaque_fingerprints(kwargs[key])
+        return super().interpolate_index(**kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Dash:
-    """Build the Dash app from the environment, with `config` overriding it (tests)."""
-    settings = Settings.from_env(config)
+    """Build the Dash app from the environment, with `config` overriding it (tests).
+
+    Raises ConfigError when the configuration is unsafe (no SECRET_KEY in production)."""
+    settings = Settings.from_env(config).checked()
     _prepare_database(settings)
-    app = Dash(__name__, use_pages=True, pages_folder=str(ROOT / "pages"),
-               assets_folder=str(ROOT / "assets"), title="EU–Japan Centre dashboard",
-               update_title=None, suppress_callback_exceptions=False,
-               meta_tags=[{"name": "viewport",
-                           "content": "width=device-width, initial-scale=1"}])
+    app = DashboardDash(__name__, use_pages=True, pages_folder=str(ROOT / "pages"),
+                        assets_folder=str(ROOT / "assets"), title="EU–Japan Centre dashboard",
+                        update_title=None, suppress_callback_exceptions=False,
+                        meta_tags=[{"name": "viewport",
+                                    "content": "width=device-width, initial-scale=1"}])
     server = app.server
-    use_slim_plotlyjs(server)
-    server.config["SECRET_KEY"] = settings.SECRET_KEY
     server.config["DASHBOARD_SETTINGS"] = settings
+    server.config["DASH_APP"] = app
+    _trust_proxies(server, settings)
+    from pages import _access, _headers
+
+    _access.install(server, settings)
+    use_slim_plotlyjs(server)
     Compress(server)
     _long_lived_assets(server)
     service.use_cache(_make_cache(server, settings))
-
-    def serve_layout(**_: Any) -> html.Div:
-        pages = [(p.get("nav", p["name"]), p["relative_path"])
-                 for p in dash.page_registry.values()
-                 if not p.get("hidden")]
-        from pages._state import current_lang, year_options
-
-        lang = current_lang()
-        return shell(pages=pages, demo=service.is_demo_loaded(), years=year_options(),
-                     sectors=[(s.code, s.ja if lang == "ja" else s.en) for s in vocab.SECTORS],
-                     content=dash.page_container, lang=lang)
-
-    app.layout = serve_layout
+    app.layout = _serve_layout
     _register_routes(server)
+    _access.prepare_pages(server)
+    # (after Dash's first-request set-up, which adds its page-title script)
+    _headers.install(server, list(app.csp_hashes()), settings)
     _warm_pages(server)
     return app
+
+
+def _serve_layout(**_: Any) -> html.Div:
+    """The shell for this request: the pages its role may open, who is signed in."""
+    from flask_wtf.csrf import generate_csrf
+
+    from pages._access import may, role_of_request, signed_in
+    from pages._state import current_lang, year_options
+
+    lang = current_lang()
+    role = role_of_request()
+    pages = [(p.get("nav", p["name"]), p["relative_path"])
+             for p in dash.page_registry.values()
+             if not p.get("hidden") and may(p.get("role", "viewer"), role)]
+    user = signed_in()
+    who = (user.display_name, role) if user is not None else None
+    return shell(pages=pages, demo=service.is_demo_loaded(), years=year_options(),
+                 sectors=[(s.code, s.ja if lang == "ja" else s.en) for s in vocab.SECTORS],
+                 content=dash.page_container, lang=lang, user=who,
+                 sign_in=user is None, csrf_token=generate_csrf() if user is not None else "")
+
+
+def _trust_proxies(server: Any, settings: Settings) -> None:
+    """Behind PROXY_FIX reverse proxies, take the client address and scheme from their
+    X-Forwarded-For/-Proto headers (sign-in limits per address, HSTS over HTTPS)."""
+    if settings.PROXY_FIX > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.PROXY_FIX
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0)
 
 
 def warm_worker(server: Any) -> None:
@@ -213,13 +274,24 @@ def _register_routes(server: Any) -> None:
         importlib.import_module(f"pages.{path.stem}").register_routes(server)
 
 
+def _create_or_explain() -> Dash:
+    """create_app(), or a one-paragraph explanation and exit status 2 for an unsafe
+    configuration (no traceback: the message says what to set)."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        sys.stderr.write(f"\nThe dashboard cannot start: {exc}\n\n")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    application = create_app()
+    application = _create_or_explain()
     settle_memory()
+    from pages._headers import QuietHandler
+
     application.run(host=os.environ.get("HOST", "127.0.0.1"),
-                    port=int(os.environ.get("PORT", "8050")), debug=False)
-else:  # imported by gunicorn (`gunicorn app:server`) or by a test
-    if os.environ.get("DASHBOARD_NO_AUTOAPP") != "1":
-        server = create_app().server
-    _ = Path  # keep the import used for type checkers
+                    port=int(os.environ.get("PORT", "8050")), debug=False,
+                    request_handler=QuietHandler)
+elif os.environ.get("DASHBOARD_NO_AUTOAPP") != "1":  # imported by gunicorn (`app:server`)
+    server = _create_or_explain().server

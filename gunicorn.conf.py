@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import os
 
+import gunicorn.http.wsgi
+
+# No "Server: gunicorn/<version>" banner: gunicorn reads this module constant for each
+# response (there is no setting for it).
+gunicorn.http.wsgi.SERVER = "dashboard"
+
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:"
                                        f"{os.environ.get('PORT', '8050')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

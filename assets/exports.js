@@ -97,8 +97,12 @@
     if (!link) { return; }
     warmed = true;
     var href = link.getAttribute("href");  // (keeps a path prefix the app is served under)
+    // a POST like any other: it carries the CSRF token the server set in its cookie
+    var token = (document.cookie.match(/(?:^|;\s*)_csrf_token=([^;]*)/) || [])[1] || "";
     fetch(href.slice(0, href.indexOf("/export/")) + "/export/warm",
-      {method: "POST", credentials: "same-origin"}).catch(function () { warmed = false; });
+      {method: "POST", credentials: "same-origin",
+       headers: {"X-CSRFToken": decodeURIComponent(token)}})
+      .catch(function () { warmed = false; });
   }
   document.addEventListener("pointerover", warmRenderer, true);
   document.addEventListener("focusin", warmRenderer, true);

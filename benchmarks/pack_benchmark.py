@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import socket
 import statistics
 import sys
@@ -66,7 +67,8 @@ def main(pages: list[str]) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="pack-bench-"))
     t0 = time.perf_counter()
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite'}"})
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite'}",
+                      "READ_ACCESS": "public", "SECRET_KEY": secrets.token_hex(32)})
     print(f"app with demo data ready in {time.perf_counter() - t0:.1f} s")
     port = free_port()
     srv = make_server("127.0.0.1", port, app.server, threaded=True)

@@ -36,6 +36,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -55,6 +56,7 @@ PY = sys.executable
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_BASE = os.environ.get("BENCH_PG_BASE", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+BENCH_SECRET = secrets.token_hex(32)
 SIZES = {"1m": 1_000_000, "5m": 5_000_000}
 UNTIL = dt.date(2026, 9, 30)  # fixed, so a rebuilt database is the same database
 ACCEPT = "gzip, deflate, br"  # what Chromium sends
@@ -200,7 +202,10 @@ class Server:
     def __init__(self, app: str, url: str, name: str, extra_env: dict[str, str] | None = None):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # The pages are read as a public statistics page would serve them (anonymous readers
+        # are viewers); a throwaway key, since production mode needs one.
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
+               "READ_ACCESS": "public", "SECRET_KEY": BENCH_SECRET,
                "LOAD_DEMO_IF_EMPTY": "0", "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                "GUNICORN_LOGLEVEL": "warning", **(extra_env or {})}
         env.pop("DASHBOARD_NO_AUTOAPP", None)
@@ -413,7 +418,8 @@ def click_dims_of_app() -> dict[str, dict[str, str]]:
     if not _charts.REGISTRY:
         from app import create_app
 
-        create_app({"DATABASE_URL": db_url("sqlite", "1m"), "LOAD_DEMO_IF_EMPTY": False})
+        create_app({"DATABASE_URL": db_url("sqlite", "1m"), "LOAD_DEMO_IF_EMPTY": False,
+                    "SECRET_KEY": BENCH_SECRET})
     paths = {p["module"].split(".")[-1]: p["path"] for p in dash.page_registry.values()}
     out: dict[str, dict[str, str]] = {}
     for page, specs in _charts.REGISTRY.items():

@@ -196,8 +196,8 @@ def import_log_table(df: pd.DataFrame, lang: str = "en", *,
         return html.P(t("No imports yet.", lang), className="text-muted small mb-0",
                       id="data-log-empty")
     head = html.Thead(html.Tr([html.Th(t(h, lang), scope="col") for h in
-                               ("Finished (UTC)", "Family", "File", "Read", "New", "Updated",
-                                "Refused", "Outcome", "Details")]))
+                               ("Finished (UTC)", "Family", "File", "By", "Read", "New",
+                                "Updated", "Refused", "Outcome", "Details")]))
     body = []
     for r in df.itertuples(index=False):
         outcome = str(r.outcome)
@@ -208,6 +208,7 @@ def import_log_table(df: pd.DataFrame, lang: str = "en", *,
         body.append(html.Tr([
             html.Td(_when(r.finished_at), className="text-nowrap"),
             html.Td(t(fam, lang)), html.Td(r.file_name, className="data-file-cell"),
+            html.Td(getattr(r, "actor", None) or "–", className="data-log-actor"),
             html.Td(fmt_int(r.rows_read)), html.Td(fmt_int(r.rows_inserted)),
             html.Td(fmt_int(r.rows_updated)), html.Td(fmt_int(r.rows_refused)),
             html.Td(dbc.Badge(t(OUTCOME_LABEL.get(outcome, outcome), lang),

@@ -7,12 +7,16 @@ from collections.abc import Sequence
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.access import account_menu
 from components.filters import filter_bar
 from components.i18n import t
 
 
-def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en") -> dbc.Navbar:
-    """Top navigation from (name, path) pairs, with the 'Demo data' badge when relevant."""
+def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en",
+           user: tuple[str, str] | None = None, sign_in: bool = False,
+           csrf_token: str = "") -> dbc.Navbar:
+    """Top navigation from (name, path) pairs, with the 'Demo data' badge when relevant and
+    who is signed in (`user`: display name and role) or a sign-in link."""
     links = [dbc.NavItem(dbc.NavLink(t(name, lang), href=path, active="partial"
                                      if path != "/" else "exact",
                                      id={"type": "nav-link", "index": path}))
@@ -32,7 +36,10 @@ def navbar(pages: Sequence[tuple[str, str]], *, demo: bool, lang: str = "en") ->
     return dbc.Navbar(dbc.Container([
         html.A([brand, badge], href="/", className="navbar-brand d-flex align-items-center"),
         dbc.NavbarToggler(id="navbar-toggler"),
-        dbc.Collapse(dbc.Nav(links + [dbc.NavItem(switch)], navbar=True, className="ms-auto"),
+        dbc.Collapse(dbc.Nav(links + [dbc.NavItem(switch)]
+                             + account_menu(user, csrf_token=csrf_token, lang=lang,
+                                            sign_in=sign_in),
+                             navbar=True, className="ms-auto align-items-lg-center"),
                      id="navbar-collapse", navbar=True),
     ], fluid=True), color="dark", dark=True, className="mb-3 app-navbar", expand="lg")
 
@@ -47,11 +54,13 @@ def demo_banner(lang: str = "en", *, demo: bool = True) -> dbc.Alert:
 
 
 def shell(*, pages: Sequence[tuple[str, str]], demo: bool, years: Sequence[int],
-          sectors: Sequence[tuple[str, str]], content: object, lang: str = "en") -> html.Div:
+          sectors: Sequence[tuple[str, str]], content: object, lang: str = "en",
+          user: tuple[str, str] | None = None, sign_in: bool = False,
+          csrf_token: str = "") -> html.Div:
     """The whole page frame around `content` (dash.page_container)."""
     return html.Div([
         dcc.Location(id="url", refresh=False),
-        navbar(pages, demo=demo, lang=lang),
+        navbar(pages, demo=demo, lang=lang, user=user, sign_in=sign_in, csrf_token=csrf_token),
         dbc.Container([
             demo_banner(lang, demo=demo),
             filter_bar(years=years, sectors=sectors, lang=lang),

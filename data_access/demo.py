@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from data_access import vocab
+from data_access import audit, vocab
+from data_access.audit import Actor
 from data_access.bulk import bulk_insert
 from data_access.db import bump_data_version, schema_exists, set_meta, upgrade_schema
 from data_access.models import (
@@ -523,8 +524,10 @@ def clear_demo(conn: Connection) -> None:
 
 
 def load_demo(engine: Engine, *, seed: int = DEFAULT_SEED, until: dt.date | None = None,
-              enquiries: int | None = None, log=print) -> dict[str, int]:  # noqa: ANN001
-    """Replace the demo rows with freshly generated ones, in one transaction; return counts."""
+              enquiries: int | None = None, log=print,  # noqa: ANN001
+              actor: Actor | None = None) -> dict[str, int]:
+    """Replace the demo rows with freshly generated ones, in one transaction; return counts
+    (the import log and the audit trail name `actor`, by default the system)."""
     until = until or dt.date.today()
     if not schema_exists(engine):
         upgrade_schema(engine)
@@ -566,11 +569,17 @@ def load_demo(engine: Engine, *, seed: int = DEFAULT_SEED, until: dt.date | None
             set_meta(s, "demo_seed", str(seed))
             bump_data_version(s)
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            s.add(ImportLog(file_name="(demo data generator)", sha256="-", family="all",
+            who = actor or Actor.system()
+            row = ImportLog(file_name="(demo data generator)", sha256="-", family="all",
                             rows_read=sum(counts.values()), rows_inserted=sum(counts.values()),
                             rows_updated=0, rows_refused=0, started_at=now, finished_at=now,
-                            outcome="demo", message=f"seed {seed}, until {until.isoformat()}"))
+                            outcome="demo", message=f"seed {seed}, until {until.isoformat()}",
+                            actor=who.name[:120])
+            s.add(row)
             s.flush()
+            audit.add(s, who, "demo_loaded", target="demo data", import_log_id=row.id,
+                      detail={"seed": seed, "until": until.isoformat(),
+                              "rows": sum(counts.values())})
         _after_load(conn)
     from data_access import summaries
 
@@ -611,7 +620,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     engine = make_engine(args.database_url)
     upgrade_schema(engine)
-    counts = load_demo(engine, seed=args.seed, until=args.until, enquiries=args.enquiries)
+    counts = load_demo(engine, seed=args.seed, until=args.until, enquiries=args.enquiries,
+                       actor=Actor.cli())
     for k, v in counts.items():
         print(f"{k:>24}: {v:,}")
     return 0

@@ -19,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 
+from data_access.audit import Actor
 from data_access.importers import FAMILY_KEYS, InputFile, Limits, import_files
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(msg, flush=True)
 
         report = import_files(engine, files, args.family, limits=limits, dry_run=args.dry_run,
-                              progress=progress)
+                              progress=progress, actor=Actor.cli())
     finally:
         engine.dispose()
     print(report.to_text(), flush=True)

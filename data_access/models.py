@@ -213,6 +213,50 @@ class ImportLog(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str] = mapped_column(String(16))  # committed / refused / failed / demo
     message: Mapped[str | None] = mapped_column(Text)
+    # who ran it: a user name, "cli:<account>" for the command line, "system" for start-up
+    actor: Mapped[str | None] = mapped_column(String(120))
+
+
+# ---- Sign-in and audit ----------------------------------------------------------------------
+class User(Base):
+    """A person who may sign in: a local account (password) or one made by single sign-on
+    (OpenID Connect subject). Roles: viewer, staff, admin (data_access.settings.ROLES)."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)  # stored lower-case
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)  # lower-case
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; None: SSO only
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)  # issuer|sub
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Bumped when the password is changed or reset, the role changes or the account is
+    # disabled: sessions carry the epoch they were made in and end when it moves.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """One audited action: who (user id and name as it was then), what, on what, when, from
+    where, and how it ended. Append-only: triggers refuse updates, and deletes of rows newer
+    than the retention cut-off (data_access.audit)."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(120))  # user name, "anonymous", "cli:…"
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str | None] = mapped_column(String(300))
+    outcome: Mapped[str] = mapped_column(String(16))  # ok / denied / failed
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON
+    address: Mapped[str | None] = mapped_column(String(64))
+    import_log_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Meta(Base):

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from data_access.db import get_engine
 from data_access.models import Meta
@@ -77,6 +78,21 @@ def connection() -> Iterator[Connection]:
         return
     with get_engine().connect() as conn:
         yield conn
+
+
+def read(fn: Callable[..., T], **kwargs: Any) -> T:
+    """Run `fn(conn, **kwargs)` uncached: for what the data version does not cover (accounts,
+    the audit trail, the import log)."""
+    with connection() as conn:
+        return fn(conn, **kwargs)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session in a transaction on the process's engine: committed at the end of the block,
+    rolled back if it raises (writes that are not imports: accounts, audit rows)."""
+    with Session(get_engine(), expire_on_commit=False) as s, s.begin():
+        yield s
 
 
 def snapshot() -> Snapshot:

@@ -90,6 +90,12 @@ def staged(token: str) -> tuple[list[InputFile], dict[str, Any]] | None:
     return files, meta
 
 
+def staged_meta(token: str) -> dict[str, Any] | None:
+    """The metadata (family, file names) of a staged upload, without reading its files."""
+    d = _dir(token)
+    return None if d is None else json.loads((d / "meta.json").read_text())
+
+
 def set_family(token: str, family: str) -> None:
     """Record the family the staged files were last checked as."""
     d = _dir(token)

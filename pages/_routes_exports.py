@@ -32,8 +32,9 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from components import export as ex
 from components.i18n import t
+from data_access import audit, db, service
 from data_access import render as rendering
-from data_access import service
+from pages._access import actor
 from pages._charts import (
     DIM_LABELS,
     PAGE_MODULES,
@@ -365,6 +366,8 @@ def pack(page: str) -> Response:
                         "has been logged.\n", status=500, mimetype="text/plain")
     finally:
         _PACK_SLOTS.release()
+    audit.record(db.get_engine(), actor(), "chart_pack_download", target=page,
+                 detail={"filters": _search(), "file": name, "bytes": len(data)})
     return _attachment(data, name, "zip")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import make_response, redirect, request
 
 from components.i18n import LANGS
+from pages._routes_auth import safe_next
 
 
 def register_routes(server: Any) -> None:
@@ -14,10 +15,7 @@ def register_routes(server: Any) -> None:
 
     @server.route("/lang/<code>")
     def set_language(code: str):  # noqa: ANN202
-        target = request.args.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"  # never redirect off-site
-        resp = make_response(redirect(target))
+        resp = make_response(redirect(safe_next(request.args.get("next"))))  # never off-site
         if code in LANGS:
             resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
         return resp

@@ -203,9 +203,13 @@ clientside_callback(
 def on_navigate(pathname):  # noqa: ANN001, ANN201
     """On every page change: re-check the demo flag (data may have been replaced) and hide
     the global filters on pages that have none (the Data page)."""
+    import dash
+
     from data_access import service
 
     demo = service.is_demo_loaded()
-    no_filters = (pathname or "/").rstrip("/") in ("/data", "/about")
+    path = (pathname or "/").rstrip("/") or "/"
+    no_filters = any(p["path"] == path and p.get("filters") is False
+                     for p in dash.page_registry.values())
     return (None if demo else {"display": "none"}, demo,
             {"display": "none"} if no_filters else None)

@@ -12,7 +12,7 @@ from data_access.queries.overview import data_dates
 from pages._state import current_lang
 
 dash.register_page(__name__, path="/about", name="About the data", order=10, nav="About",
-                   title="About the data · EU–Japan Centre")
+                   title="About the data · EU–Japan Centre", filters=False)
 
 # (family, what one record is, how its year is counted, definitions)
 FAMILIES: list[tuple[str, str, str, str, str]] = [

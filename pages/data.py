@@ -34,7 +34,7 @@ from components.data_page import (
     report_view,
 )
 from components.i18n import norm_lang, t
-from data_access import db
+from data_access import audit, db
 from data_access.importers import (
     FAMILIES,
     FAMILY_LABELS,
@@ -47,12 +47,14 @@ from data_access.importers import (
     log_refusal,
     remove_demo_data,
 )
+from pages import _access
 from pages import _routes_data as staging
 from pages._state import current_lang
 
 PAGE = "data"
+ROLE = "staff"  # every callback below needs it too (pages._access.guard)
 dash.register_page(__name__, path="/data", name="Data", order=9,
-                   title="Data · EU–Japan Centre")
+                   title="Data · EU–Japan Centre", role=ROLE, filters=False)
 log = logging.getLogger(__name__)
 
 FAMILY_ORDER = ("programmes", "helpdesk", "techoffers", "techdeals", "cordis", "epa")
@@ -92,14 +94,19 @@ def _report(report: ImportReport, lang: str, token: str | None) -> html.Div:
                        full_report_href=href)
 
 
+@_access.restricted(ROLE)
 def layout(lang: str | None = None, **_query: Any) -> html.Div:
     """The Data page: upload and report on the left, downloads and demo switch on the right,
     then what is loaded and the import log."""
     lang = norm_lang(lang) if lang else current_lang()
     try:
+        if _access.validating():  # Dash's validation layout: the structure, no data
+            raise LookupError
         counts, logs, demo_rows, real_rows = _status()
         loaded, log_view = loaded_table(counts, lang), _log_view(logs, lang)
         demo = demo_control(demo_rows, real_rows, lang)
+    except LookupError:
+        loaded, log_view, demo = None, None, demo_control(0, 0, lang)
     except Exception:  # noqa: BLE001 - the page must render even if the database is down
         log.exception("Data page status")
         msg = html.P(t("The database cannot be read right now.", lang), className="text-danger")
@@ -191,6 +198,7 @@ def family_hint(family: str | None, search: str | None) -> str:
 def validate_upload(contents, family, filenames, staged_data, search):  # noqa: ANN001, ANN201
     """Stage the upload, check it (nothing written), show the report; a refused file is
     logged. Changing the family checks the staged files again."""
+    actor = _access.require(ROLE)
     lang = current_lang(search)
     if family not in FAMILY_LABELS:
         return no_update, no_update, no_update, no_update, no_update
@@ -221,10 +229,14 @@ def validate_upload(contents, family, filenames, staged_data, search):  # noqa: 
     report = check(engine, files, family, limits=_limits())
     log_out: Any = no_update
     if not report.ok:
-        log_refusal(engine, report)
+        log_refusal(engine, report, actor=actor)
         staging.save_problems(token, report)
         _, logs, _, _ = _status()
         log_out = _log_view(logs, lang)
+    else:
+        audit.record(engine, actor, "import_checked", target=report.file_name[:300],
+                     detail={"family": family, "rows_read": report.rows_read,
+                             "sha256": report.sha256})
     staged = {"token": token, "family": family, "ok": report.ok}
     return _report(report, lang, token), staged, not report.ok, None, log_out
 
@@ -253,6 +265,7 @@ clientside_callback(
 )
 def confirm_import(n_clicks, staged_data, search):  # noqa: ANN001, ANN201
     """Commit the checked upload in one transaction and show what it did."""
+    actor = _access.require(ROLE)
     lang = current_lang(search)
     if not n_clicks or not staged_data or not staged_data.get("ok"):
         return no_update, no_update, no_update, no_update, no_update, no_update
@@ -263,7 +276,7 @@ def confirm_import(n_clicks, staged_data, search):  # noqa: ANN001, ANN201
                           color="warning"), None, True, no_update, no_update, no_update)
     files, meta = found
     report = import_files(db.get_engine(), files, meta.get("family", staged_data["family"]),
-                          limits=_limits())
+                          limits=_limits(), actor=actor)
     if report.outcome == "committed":
         staging.drop(token)
     else:
@@ -283,8 +296,14 @@ def confirm_import(n_clicks, staged_data, search):  # noqa: ANN001, ANN201
 )
 def cancel_upload(n_clicks, staged_data):  # noqa: ANN001, ANN201
     """Forget the staged upload without writing anything."""
+    actor = _access.require(ROLE)
     if staged_data and staged_data.get("token"):
+        meta = staging.staged_meta(staged_data["token"])
         staging.drop(staged_data["token"])
+        if meta is not None:
+            audit.record(db.get_engine(), actor, "import_cancelled",
+                         target=", ".join(meta.get("names", []))[:300],
+                         detail={"family": meta.get("family")})
     return None, None, True
 
 
@@ -315,11 +334,12 @@ def ask_remove_demo(value, _no):  # noqa: ANN001, ANN201
 def remove_demo(n_clicks, search):  # noqa: ANN001, ANN201
     """Delete the demo rows (one transaction, data version bumped), then reload the page so
     the demo banner goes too."""
+    actor = _access.require(ROLE)
     lang = current_lang(search)
     if not n_clicks:
         return no_update, no_update, no_update
     try:
-        remove_demo_data(db.get_engine())
+        remove_demo_data(db.get_engine(), actor=actor)
     except ValueError:
         return False, html.Span(t("Load at least one file of your own data first: removing "
                                   "the demo data now would leave every page empty.", lang),

@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("DASHBOARD_NO_AUTOAPP", "1")
+# Production mode (the default) needs a real key; each app the tests start also gets its own
+# session cookie name, since cookies of 127.0.0.1 are shared by every port.
+os.environ.setdefault("SECRET_KEY", "tests-" + "k" * 40)
 
 from sqlalchemy import Engine  # noqa: E402
 
@@ -104,13 +107,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served on a free local port, on its own SQLite file with demo data."""
+    """The app served on a free local port, on its own SQLite file with demo data, readable
+    without signing in (READ_ACCESS=public: a public statistics page)."""
     from werkzeug.serving import make_server
 
     from app import create_app
 
     db = tmp_path_factory.mktemp("live") / "live.sqlite"
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}"})
+    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "READ_ACCESS": "public",
+                      "SESSION_COOKIE_NAME": "live_session"})
     port = _free_port()
     srv = make_server("127.0.0.1", port, app.server, threaded=True)
     th = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -150,6 +155,35 @@ def browser(download_dir: Path):  # noqa: ANN201
     drv.set_page_load_timeout(30)
     yield drv
     drv.quit()
+
+
+def add_user(db_url: str, username: str, role: str, password: str, **kw: str) -> None:
+    """Make an account directly in a database (as the user CLI does)."""
+    from sqlalchemy.orm import Session
+
+    from data_access import users
+    from data_access.audit import Actor
+
+    eng = make_engine(db_url)
+    try:
+        upgrade_schema(eng)
+        with Session(eng) as s, s.begin():
+            users.create(s, Actor("tests"), username=username, role=role, password=password,
+                         **kw)
+    finally:
+        eng.dispose()
+
+
+def sign_in(browser, base: str, username: str, password: str) -> None:  # noqa: ANN001
+    """Sign in through the real form, as a person does (fresh cookies first)."""
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(base + "/login")
+    wait_for(lambda: browser.find_element(By.ID, "username")).send_keys(username)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "sign-in").click()
+    wait_for(lambda: "/login" not in browser.current_url)
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):  # noqa: ANN001, ANN201

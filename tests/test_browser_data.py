@@ -23,11 +23,20 @@ from sqlalchemy import func, insert, select
 from data_access.db import make_engine, set_meta
 from data_access.models import EpaUtilisation
 from data_access.settings import ROOT
-from tests.conftest import _free_port, wait_for
+from tests.conftest import _free_port, add_user, sign_in, wait_for
 from tests.import_corpus import EPA_HEADER, HELPDESK_HEADER, epa_rows, helpdesk_rows, to_csv
 from tests.test_browser_techtransfer import numbers
 
 pytestmark = pytest.mark.browser
+STAFF = ("sakura", "staff-member-password-1")
+
+
+@pytest.fixture(autouse=True)
+def _signed_in(browser, data_server) -> None:  # noqa: ANN001
+    """Every test here acts as a staff member signed in through the form."""
+    base, _ = data_server
+    if not any(c["name"] == "data_session" for c in browser.get_cookies()):
+        sign_in(browser, base, *STAFF)
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +44,18 @@ def data_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     """(base URL, database URL) of an app process on an empty database."""
     folder = tmp_path_factory.mktemp("dataserver")
     url = f"sqlite:///{folder / 'data.sqlite'}"
+    add_user(url, STAFF[0], "staff", STAFF[1])
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1",
-           "LOAD_DEMO_IF_EMPTY": "0", "DASHBOARD_NO_AUTOAPP": "0"}
+           "LOAD_DEMO_IF_EMPTY": "0", "DASHBOARD_NO_AUTOAPP": "0",
+           "SESSION_COOKIE_NAME": "data_session"}
     log = open(folder / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
-        with urllib.request.urlopen(base + "/data", timeout=2) as r:  # noqa: S310
+        with urllib.request.urlopen(base + "/login", timeout=2) as r:  # noqa: S310
             return r.status == 200
 
     try:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from data_access import audit
+from data_access.audit import Actor
 from data_access.importers import cordis
 from data_access.importers.reader import (
     InputFile,
@@ -110,39 +112,52 @@ def check(engine: Engine | None, files: Sequence[InputFile], family: str, *,
     return report
 
 
-def _write_log(engine: Engine, report: ImportReport, started: dt.datetime) -> None:
-    """The log row of a refused/failed import, in its own transaction (after the rollback)."""
+def _write_log(engine: Engine, report: ImportReport, started: dt.datetime,
+               actor: Actor | None) -> None:
+    """The log and audit rows of a refused/failed import, in their own transaction (after
+    the rollback)."""
     try:
         with Session(engine) as s, s.begin():
-            row = _log_row(report, started)
-            s.add(row)
-            s.flush()
-            report.log_id = row.id
+            _log_and_audit(s, report, started, actor)
     except Exception:  # noqa: BLE001 - a log failure must not hide the import's own outcome
         log.exception("could not write the import log")
 
 
-def log_refusal(engine: Engine, report: ImportReport, started: dt.datetime | None = None) -> None:
+def log_refusal(engine: Engine, report: ImportReport, started: dt.datetime | None = None, *,
+                actor: Actor | None = None) -> None:
     """Log a refused check (the Data page logs a refused upload, like the CLI does)."""
     report.outcome = "refused"
-    _write_log(engine, report, started or _now())
+    _write_log(engine, report, started or _now(), actor)
 
 
-def _log_row(report: ImportReport, started: dt.datetime) -> ImportLog:
-    return ImportLog(file_name=report.file_name[:300], sha256=report.sha256[:64],
-                     family=report.family, rows_read=report.rows_read,
-                     rows_inserted=report.inserted if report.outcome == "committed" else 0,
-                     rows_updated=report.updated if report.outcome == "committed" else 0,
-                     rows_refused=report.rows_refused, started_at=started,
-                     finished_at=_now(), outcome=report.outcome,
-                     message=report.log_message())
+def _log_and_audit(s: Session, report: ImportReport, started: dt.datetime,
+                   actor: Actor | None) -> None:
+    """Add the import-log row and its audit row to `s` (report.log_id is set)."""
+    who = actor or Actor.system()
+    row = ImportLog(file_name=report.file_name[:300], sha256=report.sha256[:64],
+                    family=report.family, rows_read=report.rows_read,
+                    rows_inserted=report.inserted if report.outcome == "committed" else 0,
+                    rows_updated=report.updated if report.outcome == "committed" else 0,
+                    rows_refused=report.rows_refused, started_at=started,
+                    finished_at=_now(), outcome=report.outcome,
+                    message=report.log_message(), actor=who.name[:120])
+    s.add(row)
+    s.flush()
+    report.log_id = row.id
+    audit.add(s, who, f"import_{report.outcome}", target=report.file_name[:300],
+              outcome={"committed": "ok", "refused": "denied"}.get(report.outcome, "failed"),
+              import_log_id=row.id,
+              detail={"family": report.family, "rows_read": report.rows_read,
+                      "inserted": row.rows_inserted, "updated": row.rows_updated,
+                      "refused": report.rows_refused, "sha256": report.sha256})
 
 
 def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
                  limits: Limits | None = None, dry_run: bool = False,
                  progress: Progress | None = None, today: dt.date | None = None,
-                 log_refused: bool = True) -> ImportReport:
-    """Validate, then (unless refused or a dry run) commit the whole import atomically."""
+                 log_refused: bool = True, actor: Actor | None = None) -> ImportReport:
+    """Validate, then (unless refused or a dry run) commit the whole import atomically; the
+    import-log and audit rows name `actor` (a user, "cli:…", or "system")."""
     started = _now()
     limits = limits or Limits.from_settings()
     if dry_run:
@@ -154,7 +169,7 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
                 _plans(conn, batches, report)
         report.outcome = "refused"
         if log_refused:
-            _write_log(engine, report, started)
+            _write_log(engine, report, started, actor)
         return report
     if progress:
         progress(f"validated {report.rows_read:,} rows; writing")
@@ -171,10 +186,7 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
             report.outcome = "committed"
             with Session(bind=conn) as s:
                 bump_data_version(s)  # cache keys include it: every page sees the new data
-                row = _log_row(report, started)
-                s.add(row)
-                s.flush()
-                report.log_id = row.id
+                _log_and_audit(s, report, started, actor)
             _after_load(conn, before=before, years=touched_years(plans))
         summaries.tidy(engine)  # (after the commit)
     except Exception as exc:  # noqa: BLE001 - reported, logged, and the transaction rolled back
@@ -182,5 +194,5 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
         report.outcome = "failed"
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         report.log_id = None
-        _write_log(engine, report, started)
+        _write_log(engine, report, started, actor)
     return report

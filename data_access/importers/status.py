@@ -9,6 +9,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.orm import Session
 
+from data_access import audit
+from data_access.audit import Actor
 from data_access.models import (
     EpaUtilisation,
     HelpdeskEnquiry,
@@ -31,7 +33,7 @@ FAMILY_TABLES = (
     ("epa", "EPA utilisation", EpaUtilisation),
 )
 LOG_COLUMNS = ["id", "started_at", "finished_at", "family", "file_name", "sha256", "rows_read",
-               "rows_inserted", "rows_updated", "rows_refused", "outcome", "message"]
+               "rows_inserted", "rows_updated", "rows_refused", "outcome", "message", "actor"]
 
 
 def family_counts(conn: Connection) -> pd.DataFrame:
@@ -70,7 +72,7 @@ def has_demo_data(conn: Connection) -> bool:
                for _, _, model in FAMILY_TABLES)
 
 
-def remove_demo_data(engine: Engine) -> int:
+def remove_demo_data(engine: Engine, actor: Actor | None = None) -> int:
     """Delete every demo row in one transaction (with the version bump, the after-load hook
     and a log row); returns how many rows went. Refuses while no real data is loaded, which
     would leave every page empty."""
@@ -89,12 +91,17 @@ def remove_demo_data(engine: Engine) -> int:
         clear_demo(conn)
         with Session(bind=conn) as s:
             bump_data_version(s)
-            s.add(ImportLog(file_name="(demo data removed)", sha256="-", family="all",
+            who = actor or Actor.system()
+            row = ImportLog(file_name="(demo data removed)", sha256="-", family="all",
                             rows_read=0, rows_inserted=0, rows_updated=0, rows_refused=0,
                             started_at=started,
                             finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                            outcome="demo removed", message=f"{before:,} demo rows deleted"))
+                            outcome="demo removed", message=f"{before:,} demo rows deleted",
+                            actor=who.name[:120])
+            s.add(row)
             s.flush()
+            audit.add(s, who, "demo_removed", target="demo data", import_log_id=row.id,
+                      detail={"rows": before})
         _after_load(conn)
     summaries.tidy(engine)  # (after the commit)
     return before
