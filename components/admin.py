@@ -23,7 +23,7 @@ OUTCOME_LABEL = {"ok": "done", "denied": "refused", "failed": "failed"}
 
 def when(value: Any) -> str:
     """'2026-12-02 18:04' for a stored UTC time ('–' when missing)."""
-    if value is None or is_missing(value):
+    if value is None or is_missing(value) or pd.isna(value):
         return "–"
     if isinstance(value, str):
         return value[:16].replace("T", " ")
@@ -31,7 +31,7 @@ def when(value: Any) -> str:
 
 
 def _status(r: Any, now: dt.datetime, lang: str) -> html.Span:
-    locked = r.locked_until is not None and not is_missing(r.locked_until) \
+    locked = r.locked_until is not None and not pd.isna(r.locked_until) \
         and pd.Timestamp(r.locked_until).to_pydatetime() > now
     if not r.active:
         return dbc.Badge(t("disabled", lang), color="secondary")
