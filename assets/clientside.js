@@ -26,13 +26,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return closed ? null : window.dash_clientside.no_update;
     },
     toggle: function (n, isOpen) { return n ? !isOpen : isOpen; },
-    // The Data page: browsers fire no 'change' when the same file is chosen again (after
-    // fixing it), unless the file input is emptied once each upload has been handled.
-    resetUpload: function (_children) {
-      var input = document.querySelector("#data-upload input[type=file]");
-      if (input) { input.value = ""; }
-      return window.dash_clientside.no_update;
-    },
     langHref: function (pathname, search, href) {
       var base = (href || "/lang/ja").split("?")[0];
       return base + "?next=" + encodeURIComponent((pathname || "/") + (search || ""));

@@ -273,3 +273,42 @@ def demo_control(demo_rows: int, real_rows: int, lang: str = "en") -> html.Div:
                    disabled=not (on and real_rows > 0), className="mb-1"),
         html.P(why, className="small text-muted mb-0", id="data-demo-why"),
     ])
+
+
+JOB_TITLES = {"check": "Checking the file", "import": "Importing the file"}
+
+
+def job_progress(job: Mapping[str, Any], lang: str = "en") -> html.Div:
+    """A running, waiting or ended-without-report job: its phase, a progress bar, elapsed
+    time; why it failed or that it was cancelled."""
+    status, kind = job.get("status"), job.get("kind", "check")
+    if status == "cancelled":
+        return dbc.Alert(t("Cancelled: nothing was written.", lang), color="secondary",
+                         className="py-2", id="data-job-state", **{"data-status": "cancelled"})
+    if status == "failed":
+        msg = str(job.get("message") or "")
+        if msg.startswith("ref:"):
+            text = t("The check could not be completed. Reference: {ref} (the error has been "
+                     "logged).", lang, ref=msg[4:])
+        else:
+            text = t(msg or "The check could not be completed.", lang)
+        return dbc.Alert(text + " " + t("Nothing was written.", lang), color="danger",
+                         className="py-2", id="data-job-state", **{"data-status": "failed"})
+    frac = job.get("fraction")
+    if status == "queued":
+        phase = t("Waiting for another check or import to finish ({n} ahead)…", lang,
+                  n=job.get("queued_behind", 0))
+    else:
+        phase = t(job.get("phase") or JOB_TITLES.get(kind, ""), lang)
+    pct = int(round(frac * 100)) if isinstance(frac, (int, float)) else None
+    bar = dbc.Progress(value=pct if pct is not None else 100, striped=True,
+                       animated=pct is None, label=f"{pct}%" if pct is not None else "",
+                       className="mb-1")
+    return html.Div([
+        html.Div([html.Strong(t(JOB_TITLES.get(kind, ""), lang)), " · ", phase],
+                 className="small mb-1"),
+        bar,
+        html.Div(t("{s} s so far. You can leave this page: the work goes on, and Cancel "
+                   "stops it without writing anything.", lang,
+                   s=int(job.get("seconds") or 0)), className="small text-muted"),
+    ], id="data-job-state", className="mb-2", **{"data-status": str(status)})

@@ -241,6 +241,31 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Job(Base):
+    """A check or an import of an uploaded file, run as a background process
+    (data_access.jobs). Live progress is kept in a small file beside the upload, so that a
+    running import's transaction (SQLite has one writer) is not written to by its own progress;
+    this row holds the lifecycle and the outcome."""
+
+    __tablename__ = "job"
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)  # imports: imp-<token>
+    kind: Mapped[str] = mapped_column(String(16))  # check / import
+    # queued / running / done / failed / cancelled
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    family: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[str | None] = mapped_column(Text)  # JSON: encoding, …
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: the report
+    message: Mapped[str | None] = mapped_column(String(300))  # why it failed (English key)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """One audited action: who (user id and name as it was then), what, on what, when, from
     where, and how it ended. Append-only: triggers refuse updates, and deletes of rows newer

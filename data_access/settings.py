@@ -32,6 +32,16 @@ class Settings:
     LOAD_DEMO_IF_EMPTY: bool = True
     MAX_UPLOAD_MB: int = 50
     MAX_IMPORT_ROWS: int = 2_000_000
+    # Uploads wait here until confirmed (default instance/uploads); at most this many per
+    # account (the oldest go) and this much in all (new uploads are refused when full).
+    UPLOAD_DIR: str = ""
+    STAGED_PER_USER: int = 3
+    STAGED_TOTAL_MB: int = 1000
+    # Checks and imports run as background processes: at most this many at once (the rest
+    # wait), each with this much memory and time.
+    JOBS_MAX_RUNNING: int = 2
+    JOB_MEMORY_MB: int = 3072
+    JOB_TIMEOUT_MINUTES: float = 60
     # "production" (default) refuses to start without a real SECRET_KEY; "development"
     # (what `./dev run` sets) makes and keeps one in instance/ when none is given.
     DASHBOARD_ENV: str = "production"
@@ -90,6 +100,12 @@ class Settings:
     def development(self) -> bool:
         """True in development mode (`DASHBOARD_ENV=development`)."""
         return self.DASHBOARD_ENV.strip().lower() in ("development", "dev")
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body accepted (MAX_CONTENT_LENGTH): two files of the upload
+        limit (a CORDIS project and organisation file) and the form around them."""
+        return 2 * self.MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024
 
     @property
     def https(self) -> bool:

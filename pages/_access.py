@@ -67,6 +67,8 @@ CALLBACK_PATH = "/_dash-update-component"
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads (it sends it as X-CSRFToken)
 USER_TTL_S = 5.0  # how long a worker trusts an account it read (role changes: ≤ this late)
 SEEN_EVERY_S = 60  # how often a request refreshes the session's "last seen" time
+UPLOAD_PATHS = frozenset({"/data-files/upload"})  # the only requests with large bodies
+SMALL_BODY = 2 * 1024 * 1024  # any other request body (callbacks, forms) stays under this
 
 
 # ---- the signed-in user -----------------------------------------------------------------------
@@ -330,18 +332,10 @@ def guard() -> Response | None:
     if validating():
         return None
     _expire_idle_session()
-    csrf: CSRFProtect = current_app.extensions["csrf"]
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if not _same_origin():
-            return refuse(403, "This request came from another site and was refused.",
-                          action="csrf_refused", reason="cross-site Origin "
-                          + str(request.headers.get("Origin"))[:100])
-        try:
-            csrf.protect()
-        except CSRFError as exc:
-            return refuse(403, "This form has expired or did not come from this dashboard. "
-                               "Reload the page and try again.", action="csrf_refused",
-                          reason=str(exc.description))
+    if request.path not in UPLOAD_PATHS:
+        request.max_content_length = SMALL_BODY  # only uploads may be big
+    # the role first (a cheap look at the session): nobody without it makes the server read
+    # a large body; then the CSRF token and origin of a state-changing request
     needed = required_role(request.path)
     if needed is None:
         return refuse(403, "You may not do this.", needed=None)
@@ -352,6 +346,17 @@ def guard() -> Response | None:
             return refuse(401, "Please sign in.", needed=needed)
         return refuse(403, "Your role does not allow this: it needs {role}.", needed=needed,
                       role=needed)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if not _same_origin():
+            return refuse(403, "This request came from another site and was refused.",
+                          action="csrf_refused", reason="cross-site Origin "
+                          + str(request.headers.get("Origin"))[:100])
+        try:
+            current_app.extensions["csrf"].protect()
+        except CSRFError as exc:
+            return refuse(403, "This form has expired or did not come from this dashboard. "
+                               "Reload the page and try again.", action="csrf_refused",
+                          reason=str(exc.description))
     if getattr(current_user, "must_change_password", False) and needed:
         if _wants_page():
             return redirect("/account/password")

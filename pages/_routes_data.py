@@ -1,148 +1,117 @@
-"""Plain Flask routes of the Data page: template and data-dictionary downloads, the full
-problem list of a validation; plus the staging area uploads wait in until confirmed.
+"""Plain Flask routes of the Data page (staff only: `pages._access` guards `/data-files/`):
 
-Uploads are staged on disk (not in the browser) so that 'Confirm' commits exactly the bytes
-that were validated, and several gunicorn workers on one host see the same files.
+- `POST /data-files/upload`  the file(s) of an upload as a multipart stream (assets/upload.js):
+  staged on disk in chunks (data_access.staging; over the size limit it is cut off and
+  removed), then a background check is queued (data_access.jobs); answers {token, job};
+- `GET /data-files/template/<family>.csv|.xlsx`, `GET /data-files/dictionary.xlsx`;
+- `GET /data-files/report/<token>.csv`  the full problem list of a checked upload.
+
+Request bodies are capped at the HTTP layer (MAX_CONTENT_LENGTH, `Settings.max_request_bytes`):
+a bigger request is refused before it is read, with a message the page shows.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
-import shutil
-import time
-import uuid
-from pathlib import Path
-from typing import Any
+from flask import Flask, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from flask import Response, abort, current_app
-
-from data_access.importers import InputFile
-from data_access.importers.report import ImportReport
-from data_access.settings import ROOT
+from components.i18n import t
+from data_access import audit, db, jobs
+from data_access.importers import FAMILY_LABELS
+from data_access.settings import Settings
+from data_access.staging import Area, StagingError
 from data_access.templates import TEMPLATE_FAMILIES, dictionary_xlsx, template_csv, template_xlsx
+from pages._access import require
+from pages._state import current_lang
 
-TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STALE_SECONDS = 24 * 3600
+ENCODINGS = ("auto", "utf-8", "cp932", "utf-16")
 
 
-def decode_upload(contents: str) -> bytes | None:
-    """The bytes of a dcc.Upload data URL ('data:…;base64,…'); None if it is not one."""
+def settings() -> Settings:
+    """The running app's settings."""
+    return current_app.config["DASHBOARD_SETTINGS"]
+
+
+def area() -> Area:
+    """The running app's staging area."""
+    return Area.from_settings(settings())
+
+
+def _refuse(status: int, message: str, **fmt: object) -> Response:
+    resp = jsonify({"error": t(message, current_lang(), **fmt)})
+    resp.status_code = status
+    return resp
+
+
+def upload() -> Response:
+    """Stage the uploaded file(s) and queue their check."""
+    who = require("staff")
+    family = request.form.get("family", "")
+    encoding = request.form.get("encoding", "auto")
+    if family not in FAMILY_LABELS or encoding not in ENCODINGS:
+        return _refuse(400, "Choose what the file holds, then upload it again.")
+    files = request.files.getlist("file")
+    if not files:
+        return _refuse(400, "Choose a file to upload.")
     try:
-        _, b64 = contents.split(",", 1)
-        return base64.b64decode(b64, validate=False)
-    except (ValueError, binascii.Error, AttributeError):
-        return None
+        token = area().stage([(f.filename or "", f.stream) for f in files], family=family,
+                             owner=who.name, encoding=encoding)
+    except StagingError as exc:
+        audit.record(db.get_engine(), who, "upload_refused", outcome="denied",
+                     target=", ".join(f.filename or "" for f in files)[:300],
+                     detail={"reason": str(exc)})
+        return _refuse(413 if "larger" in exc.template else 400, exc.template, **exc.fmt)
+    finally:
+        for f in files:
+            f.close()
+    job, _ = jobs.submit(db.get_engine(), settings(), kind="check", family=family,
+                         token=token, actor=who, params={"encoding": encoding})
+    return jsonify({"token": token, "job": job})
 
 
-def upload_root() -> Path:
-    """Where uploads wait for confirmation (setting UPLOAD_DIR, else instance/uploads)."""
-    try:
-        settings = current_app.config.get("DASHBOARD_SETTINGS")
-        custom = settings.extra.get("UPLOAD_DIR") if settings is not None else None
-    except RuntimeError:  # outside an app context (tests of the helpers)
-        custom = None
-    root = Path(custom) if custom else ROOT / "instance" / "uploads"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+def too_large(_exc: RequestEntityTooLarge) -> Response:
+    """A request over MAX_CONTENT_LENGTH: refused before it is read, said plainly."""
+    mb = settings().MAX_UPLOAD_MB
+    return _refuse(413, "The upload is larger than {mb} MB, the most a file may be.", mb=mb)
 
 
-def _dir(token: str) -> Path | None:
-    if not isinstance(token, str) or not TOKEN_RE.match(token):
-        return None
-    d = upload_root() / token
-    return d if d.is_dir() else None
+def template(family: str, ext: str) -> Response:
+    """A family's template (CSV or XLSX)."""
+    if family not in TEMPLATE_FAMILIES or ext not in ("csv", "xlsx"):
+        abort(404)
+    if ext == "csv":
+        body, mime = template_csv(family), "text/csv; charset=utf-8"
+    else:
+        body, mime = template_xlsx(family), XLSX_MIME
+    return Response(body, mimetype=mime, headers={
+        "Content-Disposition": f'attachment; filename="template-{family}.{ext}"'})
 
 
-def sweep(max_age: float = STALE_SECONDS) -> None:
-    """Remove staged uploads older than `max_age` seconds (abandoned previews)."""
-    now = time.time()
-    for d in upload_root().iterdir():
-        if d.is_dir() and TOKEN_RE.match(d.name) and now - d.stat().st_mtime > max_age:
-            shutil.rmtree(d, ignore_errors=True)
+def dictionary() -> Response:
+    """The data dictionary of every family."""
+    return Response(dictionary_xlsx(), mimetype=XLSX_MIME, headers={
+        "Content-Disposition": 'attachment; filename="data-dictionary.xlsx"'})
 
 
-def stage(files: list[tuple[str, bytes]], family: str) -> str:
-    """Keep uploaded files on disk until they are confirmed; returns their token."""
-    sweep()
-    token = uuid.uuid4().hex
-    d = upload_root() / token
-    d.mkdir(parents=True)
-    names = []
-    for i, (name, data) in enumerate(files):
-        (d / f"{i}.bin").write_bytes(data)
-        names.append(Path(name).name or f"upload-{i}")
-    (d / "meta.json").write_text(json.dumps({"family": family, "names": names}))
-    return token
+def problems(token: str) -> Response:
+    """Every problem found in a checked upload, as CSV."""
+    data = area().problems(token)
+    if data is None:
+        abort(404)
+    return Response(data, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="import-problems.csv"'})
 
 
-def staged(token: str) -> tuple[list[InputFile], dict[str, Any]] | None:
-    """The staged files of a token (with their original names) and its metadata."""
-    d = _dir(token)
-    if d is None:
-        return None
-    meta = json.loads((d / "meta.json").read_text())
-    files = [InputFile.from_bytes(name, (d / f"{i}.bin").read_bytes())
-             for i, name in enumerate(meta["names"])]
-    return files, meta
-
-
-def staged_meta(token: str) -> dict[str, Any] | None:
-    """The metadata (family, file names) of a staged upload, without reading its files."""
-    d = _dir(token)
-    return None if d is None else json.loads((d / "meta.json").read_text())
-
-
-def set_family(token: str, family: str) -> None:
-    """Record the family the staged files were last checked as."""
-    d = _dir(token)
-    if d is not None:
-        meta = json.loads((d / "meta.json").read_text())
-        meta["family"] = family
-        (d / "meta.json").write_text(json.dumps(meta))
-
-
-def save_problems(token: str, report: ImportReport) -> None:
-    """Keep the full problem list for the 'download every problem' link."""
-    d = _dir(token)
-    if d is not None:
-        (d / "problems.csv").write_bytes(report.problems_csv())
-
-
-def drop(token: str) -> None:
-    """Forget a staged upload (after it was committed or cancelled)."""
-    d = _dir(token)
-    if d is not None:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def register_routes(server: Any) -> None:
-    """Add the Data page's download routes to the Flask server."""
-
-    @server.route("/data-files/template/<family>.<ext>")
-    def data_template(family: str, ext: str) -> Response:
-        if family not in TEMPLATE_FAMILIES or ext not in ("csv", "xlsx"):
-            abort(404)
-        if ext == "csv":
-            body, mime = template_csv(family), "text/csv; charset=utf-8"
-        else:
-            body, mime = template_xlsx(family), XLSX_MIME
-        return Response(body, mimetype=mime, headers={
-            "Content-Disposition": f'attachment; filename="template-{family}.{ext}"'})
-
-    @server.route("/data-files/dictionary.xlsx")
-    def data_dictionary() -> Response:
-        return Response(dictionary_xlsx(), mimetype=XLSX_MIME, headers={
-            "Content-Disposition": 'attachment; filename="data-dictionary.xlsx"'})
-
-    @server.route("/data-files/report/<token>.csv")
-    def data_problems(token: str) -> Response:
-        d = _dir(token)
-        if d is None or not (d / "problems.csv").is_file():
-            abort(404)
-        return Response((d / "problems.csv").read_bytes(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition":
-                                 'attachment; filename="import-problems.csv"'})
+def register_routes(server: Flask) -> None:
+    """Add the Data page's routes and the request size limit to the Flask server."""
+    s: Settings | None = server.config.get("DASHBOARD_SETTINGS")
+    if s is not None:
+        server.config["MAX_CONTENT_LENGTH"] = s.max_request_bytes
+        server.config["MAX_FORM_MEMORY_SIZE"] = 1024 * 1024  # form fields; files go to disk
+        Area.from_settings(s).sweep()  # abandoned uploads of earlier runs
+    server.add_url_rule("/data-files/upload", "data_upload", upload, methods=["POST"])
+    server.add_url_rule("/data-files/template/<family>.<ext>", "data_template", template)
+    server.add_url_rule("/data-files/dictionary.xlsx", "data_dictionary", dictionary)
+    server.add_url_rule("/data-files/report/<token>.csv", "data_problems", problems)
+    server.register_error_handler(RequestEntityTooLarge, too_large)

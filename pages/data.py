@@ -1,8 +1,12 @@
-"""Data (staff): what is loaded; upload a file, read its validation report and preview, then
-confirm to commit; the import log; templates and the data dictionary; removing demo data.
+"""Data (staff): what is loaded; upload a file, watch its check, read the validation report
+and preview, then confirm to commit; the import log; templates and the data dictionary;
+removing demo data.
 
-A refused file shows its report and commits nothing. Uploads wait on disk (see
-`_routes_data.stage`) so that 'Confirm' commits exactly the bytes that were checked.
+Uploads stream to the server (assets/upload.js -> `POST /data-files/upload`) and wait on disk
+(data_access.staging), so that Confirm commits exactly the bytes that were checked. The check
+and the import run as background jobs (data_access.jobs): this page polls them, shows their
+progress and can cancel them; a web worker never holds a long import. A refused file shows
+its report and commits nothing.
 """
 
 from __future__ import annotations
@@ -12,43 +16,29 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import (
-    ClientsideFunction,
-    Input,
-    Output,
-    State,
-    callback,
-    clientside_callback,
-    ctx,
-    dcc,
-    html,
-    no_update,
-)
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
 from components.data_page import (
     demo_control,
     downloads,
     import_log_table,
+    job_progress,
     loaded_table,
     report_view,
 )
 from components.i18n import norm_lang, t
-from data_access import audit, db
+from data_access import db, jobs
 from data_access.importers import (
     FAMILIES,
     FAMILY_LABELS,
-    ImportReport,
-    Limits,
-    check,
     family_counts,
-    import_files,
     import_log,
-    log_refusal,
     remove_demo_data,
 )
+from data_access.settings import Settings
+from data_access.staging import Area
 from pages import _access
-from pages import _routes_data as staging
 from pages._state import current_lang
 
 PAGE = "data"
@@ -64,14 +54,14 @@ FAMILY_HINTS = {
               "together (select both files), or the .zip that holds them. Only organisations "
               "in Japan are kept.",
 }
+ENCODING_OPTIONS = (("auto", "Detect automatically"), ("utf-8", "UTF-8"),
+                    ("cp932", "Shift_JIS (Japanese Excel)"), ("utf-16", "UTF-16"))
 MAX_SHOWN_PROBLEMS = 500
+POLL_MS = 600
 
 
-def _limits() -> Limits:
-    try:
-        return Limits.from_settings(current_app.config["DASHBOARD_SETTINGS"])
-    except (RuntimeError, KeyError):
-        return Limits.from_settings()
+def _settings() -> Settings:
+    return current_app.config["DASHBOARD_SETTINGS"]
 
 
 def _status() -> tuple[Any, Any, int, int]:
@@ -87,11 +77,20 @@ def _log_view(logs: Any, lang: str) -> html.Div:
     return import_log_table(logs, lang, family_labels={**FAMILY_LABELS, "all": "All families"})
 
 
-def _report(report: ImportReport, lang: str, token: str | None) -> html.Div:
+def _report(report: dict[str, Any], lang: str, token: str | None) -> html.Div:
     href = (f"/data-files/report/{token}.csv"
-            if token and report.problems and len(report.problems) > MAX_SHOWN_PROBLEMS else None)
-    return report_view(report.to_dict(max_problems=MAX_SHOWN_PROBLEMS), lang,
-                       full_report_href=href)
+            if token and report.get("problem_count", 0) > MAX_SHOWN_PROBLEMS else None)
+    return report_view(report, lang, full_report_href=href)
+
+
+def _upload_config(lang: str, max_mb: int) -> html.Div:
+    """What assets/upload.js needs: where to send, the limit, its messages."""
+    return html.Div(id="data-upload-config", hidden=True, **{
+        "data-url": "/data-files/upload", "data-max-bytes": str(max_mb * 1024 * 1024),
+        "data-too-big": t("{name} is larger than {mb} MB, the most a file may be.", lang),
+        "data-sending": t("Sending the file…", lang),
+        "data-sent": t("Received. Checking the file…", lang),
+        "data-failed": t("The upload did not reach the server; please try again.", lang)})
 
 
 @_access.restricted(ROLE)
@@ -111,7 +110,7 @@ def layout(lang: str | None = None, **_query: Any) -> html.Div:
         log.exception("Data page status")
         msg = html.P(t("The database cannot be read right now.", lang), className="text-danger")
         loaded, log_view, demo = msg, msg, demo_control(0, 0, lang)
-    max_mb = _limits().max_bytes // (1024 * 1024)
+    max_mb = _settings().MAX_UPLOAD_MB
     family_opts = [{"label": t(FAMILY_LABELS[k], lang), "value": k} for k in FAMILY_ORDER]
     upload_card = dbc.Card(dbc.CardBody([
         html.H2(t("Load a file", lang), className="h5"),
@@ -120,11 +119,21 @@ def layout(lang: str | None = None, **_query: Any) -> html.Div:
                    className="mb-1"),
         html.P(t(FAMILY_HINTS["helpdesk"], lang), id="data-family-hint",
                className="small text-muted mb-2"),
-        dcc.Upload(id="data-upload", multiple=True, max_size=4 * _limits().max_bytes,
-                   className="data-upload", children=html.Div([
+        dbc.Label(t("Encoding of a CSV file", lang), html_for="data-encoding",
+                  className="small mb-0"),
+        dbc.Select(id="data-encoding", value="auto", className="mb-2",
+                   options=[{"label": t(label, lang), "value": v}
+                            for v, label in ENCODING_OPTIONS]),
+        # dcc.Upload draws the drop zone; assets/upload.js sends the files as a stream
+        dcc.Upload(id="data-upload", multiple=True, className="data-upload",
+                   children=html.Div([
                        html.Span(t("Drag and drop a file here, or ", lang)),
                        html.A(t("choose a file", lang), className="data-upload-link"),
                    ])),
+        _upload_config(lang, max_mb),
+        html.Div(dbc.Progress(value=0, label="0%", striped=True, animated=True),
+                 id="data-upload-bar", hidden=True, className="mt-1"),
+        html.P(id="data-upload-status", className="small mt-1 mb-0", role="status"),
         html.P(t("CSV (UTF-8, UTF-8 with BOM or Shift_JIS; separated by ',' ';' or tab) or "
                  "XLSX, at most {mb} MB. Nothing is written until you confirm.", lang,
                  mb=max_mb), className="small text-muted mt-1 mb-2"),
@@ -134,8 +143,12 @@ def layout(lang: str | None = None, **_query: Any) -> html.Div:
                        disabled=True, className="me-2"),
             dbc.Button(t("Cancel", lang), id="data-cancel", color="secondary", outline=True),
         ], className="data-actions mb-2"),
-        dcc.Loading(html.Div(id="data-report"), type="dot", delay_show=200),
+        html.Div(id="data-progress", role="status", **{"aria-live": "polite"}),
+        html.Div(id="data-report"),
         dcc.Store(id="data-staged"),
+        # (kept for the tab's session: leaving the page and coming back shows the job again)
+        dcc.Store(id="data-job", storage_type="session"),
+        dcc.Interval(id="data-job-poll", interval=POLL_MS, disabled=True),
     ]), className="shadow-sm mb-3")
     side = [
         dbc.Card(dbc.CardBody([
@@ -183,128 +196,127 @@ def family_hint(family: str | None, search: str | None) -> str:
 
 
 @callback(
+    Output("data-job", "data", allow_duplicate=True),
+    Input("data-family", "value"),
+    Input("data-encoding", "value"),
+    State("data-staged", "data"),
+    prevent_initial_call=True,
+)
+def recheck(family: str | None, encoding: str | None, staged: dict | None) -> Any:
+    """Another family or encoding for the file already uploaded: check it again."""
+    actor = _access.require(ROLE)
+    if family not in FAMILY_LABELS or not staged or not staged.get("token"):
+        return no_update
+    area = Area.from_settings(_settings())
+    if area.paths(staged["token"]) is None:
+        return no_update
+    area.set_family(staged["token"], family, encoding or "auto")
+    job, _ = jobs.submit(db.get_engine(), _settings(), kind="check", family=family,
+                         token=staged["token"], actor=actor,
+                         params={"encoding": encoding or "auto"})
+    return {"id": job, "kind": "check", "token": staged["token"]}
+
+
+@callback(
+    Output("data-progress", "children"),
     Output("data-report", "children"),
     Output("data-staged", "data"),
     Output("data-confirm", "disabled"),
-    Output("data-upload", "contents"),
+    Output("data-job-poll", "disabled"),
     Output("data-log", "children"),
-    Input("data-upload", "contents"),
-    Input("data-family", "value"),
-    State("data-upload", "filename"),
-    State("data-staged", "data"),
-    State("url", "search"),
-    prevent_initial_call=True,
-)
-def validate_upload(contents, family, filenames, staged_data, search):  # noqa: ANN001, ANN201
-    """Stage the upload, check it (nothing written), show the report; a refused file is
-    logged. Changing the family checks the staged files again."""
-    actor = _access.require(ROLE)
-    lang = current_lang(search)
-    if family not in FAMILY_LABELS:
-        return no_update, no_update, no_update, no_update, no_update
-    if ctx.triggered_id == "data-upload":
-        if not contents:
-            return no_update, no_update, no_update, no_update, no_update
-        contents = contents if isinstance(contents, list) else [contents]
-        filenames = filenames if isinstance(filenames, list) else [filenames]
-        blobs = [(name or "upload", staging.decode_upload(c)) for name, c in
-                 zip(filenames, contents, strict=False)]
-        if any(b is None for _, b in blobs):
-            return (dbc.Alert(t("The upload could not be read; please try again.", lang),
-                              color="danger"), None, True, None, no_update)
-        if staged_data and staged_data.get("token"):
-            staging.drop(staged_data["token"])
-        token = staging.stage([(n, b) for n, b in blobs], family)
-    elif staged_data and staged_data.get("token"):
-        token = staged_data["token"]
-        staging.set_family(token, family)
-    else:
-        return no_update, no_update, no_update, no_update, no_update
-    found = staging.staged(token)
-    if found is None:
-        return (dbc.Alert(t("The upload has expired; please upload the file again.", lang),
-                          color="warning"), None, True, None, no_update)
-    files, _ = found
-    engine = db.get_engine()
-    report = check(engine, files, family, limits=_limits())
-    log_out: Any = no_update
-    if not report.ok:
-        log_refusal(engine, report, actor=actor)
-        staging.save_problems(token, report)
-        _, logs, _, _ = _status()
-        log_out = _log_view(logs, lang)
-    else:
-        audit.record(engine, actor, "import_checked", target=report.file_name[:300],
-                     detail={"family": family, "rows_read": report.rows_read,
-                             "sha256": report.sha256})
-    staged = {"token": token, "family": family, "ok": report.ok}
-    return _report(report, lang, token), staged, not report.ok, None, log_out
-
-
-# Browsers fire no 'change' when the same file is chosen again (e.g. after fixing it), unless
-# the file input is emptied: do that once each upload has been handled.
-clientside_callback(
-    ClientsideFunction("eujp", "resetUpload"),  # assets/clientside.js
-    Output("data-upload", "className"),
-    Input("data-report", "children"),
-    prevent_initial_call=True,
-)
-
-
-@callback(
-    Output("data-report", "children", allow_duplicate=True),
-    Output("data-staged", "data", allow_duplicate=True),
-    Output("data-confirm", "disabled", allow_duplicate=True),
-    Output("data-log", "children", allow_duplicate=True),
     Output("data-loaded", "children"),
     Output("data-demo", "children"),
+    Input("data-job", "data"),
+    Input("data-job-poll", "n_intervals"),
+    State("url", "search"),
+)
+def follow_job(job: dict | None, _ticks: int | None, search: str | None) -> tuple:
+    """While a check or an import runs: its progress; when it ends: its report, and (after an
+    import) the refreshed import log and row counts."""
+    _access.require(ROLE)
+    lang = current_lang(search)
+    unchanged = (no_update,) * 3
+    if not job or not job.get("id"):
+        return (None, no_update, no_update, no_update, True, *unchanged)
+    state = jobs.view(db.get_engine(), _settings(), job["id"])
+    if state is None:
+        return (None, dbc.Alert(t("The upload has expired; please upload the file again.",
+                                  lang), color="warning"), None, True, True, *unchanged)
+    if not state.finished:
+        busy = ctx.triggered_id == "data-job"
+        return (job_progress(state.__dict__, lang), None if busy else no_update, no_update,
+                True, False, *unchanged)
+    if state.status != "done" or state.result is None:
+        return (job_progress(state.__dict__, lang), None, None, True, True, *unchanged)
+    report = state.result
+    staged = {"token": state.token, "family": state.family,
+              "ok": bool(report.get("ok")) and state.kind == "check"}
+    out = (None, _report(report, lang, state.token), staged if staged["ok"] else None,
+           not staged["ok"], True)
+    counts, logs, demo_rows, real_rows = _status()
+    return (*out, _log_view(logs, lang),
+            loaded_table(counts, lang) if state.kind == "import" else no_update,
+            demo_control(demo_rows, real_rows, lang) if state.kind == "import" else no_update)
+
+
+@callback(
+    Output("data-job", "data", allow_duplicate=True),
+    Output("data-confirm", "disabled", allow_duplicate=True),
     Input("data-confirm", "n_clicks"),
     State("data-staged", "data"),
-    State("url", "search"),
     prevent_initial_call=True,
 )
-def confirm_import(n_clicks, staged_data, search):  # noqa: ANN001, ANN201
-    """Commit the checked upload in one transaction and show what it did."""
+def confirm_import(n_clicks: int | None, staged: dict | None) -> tuple:
+    """Commit the checked upload (one import job per upload: a second click, in this tab or
+    another, follows the first instead of importing twice)."""
     actor = _access.require(ROLE)
-    lang = current_lang(search)
-    if not n_clicks or not staged_data or not staged_data.get("ok"):
-        return no_update, no_update, no_update, no_update, no_update, no_update
-    token = staged_data.get("token", "")
-    found = staging.staged(token)
-    if found is None:
-        return (dbc.Alert(t("The upload has expired; please upload the file again.", lang),
-                          color="warning"), None, True, no_update, no_update, no_update)
-    files, meta = found
-    report = import_files(db.get_engine(), files, meta.get("family", staged_data["family"]),
-                          limits=_limits(), actor=actor)
-    if report.outcome == "committed":
-        staging.drop(token)
-    else:
-        staging.save_problems(token, report)
-    counts, logs, demo_rows, real_rows = _status()
-    return (_report(report, lang, token), None, True, _log_view(logs, lang),
-            loaded_table(counts, lang), demo_control(demo_rows, real_rows, lang))
+    if not n_clicks or not staged or not staged.get("ok") or not staged.get("token"):
+        return no_update, no_update
+    meta = Area.from_settings(_settings()).meta(staged["token"]) or {}
+    job, _ = jobs.submit(db.get_engine(), _settings(), kind="import",
+                         family=meta.get("family", staged.get("family", "")),
+                         token=staged["token"], actor=actor,
+                         params={"encoding": meta.get("encoding", "auto")})
+    return {"id": job, "kind": "import", "token": staged["token"]}, True
 
 
 @callback(
     Output("data-report", "children", allow_duplicate=True),
     Output("data-staged", "data", allow_duplicate=True),
     Output("data-confirm", "disabled", allow_duplicate=True),
+    Output("data-progress", "children", allow_duplicate=True),
     Input("data-cancel", "n_clicks"),
+    State("data-job", "data"),
     State("data-staged", "data"),
+    State("url", "search"),
     prevent_initial_call=True,
 )
-def cancel_upload(n_clicks, staged_data):  # noqa: ANN001, ANN201
-    """Forget the staged upload without writing anything."""
+def cancel(n_clicks: int | None, job: dict | None, staged: dict | None,
+           search: str | None) -> tuple:
+    """Stop a running check or import (nothing is written), or forget the staged upload."""
     actor = _access.require(ROLE)
-    if staged_data and staged_data.get("token"):
-        meta = staging.staged_meta(staged_data["token"])
-        staging.drop(staged_data["token"])
+    if not n_clicks:
+        return no_update, no_update, no_update, no_update
+    lang = current_lang(search)
+    engine, settings = db.get_engine(), _settings()
+    state = jobs.view(engine, settings, job["id"]) if job and job.get("id") else None
+    if state is not None and not state.finished:
+        jobs.cancel(engine, settings, state.id, actor)
+        return (no_update, no_update, True,
+                dbc.Alert(t("Stopping… nothing is written.", lang), color="secondary",
+                          className="py-2"))
+    token = (staged or {}).get("token") or (state.token if state else None)
+    if token:
+        area = Area.from_settings(settings)
+        meta = area.meta(token)
+        area.drop(token)
         if meta is not None:
-            audit.record(db.get_engine(), actor, "import_cancelled",
+            from data_access import audit
+
+            audit.record(engine, actor, "import_cancelled",
                          target=", ".join(meta.get("names", []))[:300],
-                         detail={"family": meta.get("family")})
-    return None, None, True
+                         detail={"family": meta.get("family"), "while": "staged"})
+    return None, None, True, None
 
 
 @callback(
@@ -312,13 +324,15 @@ def cancel_upload(n_clicks, staged_data):  # noqa: ANN001, ANN201
     Output("data-demo-switch", "value"),
     Input("data-demo-switch", "value"),
     Input("data-demo-no", "n_clicks"),
+    State("data-demo-switch", "disabled"),
     prevent_initial_call=True,
 )
-def ask_remove_demo(value, _no):  # noqa: ANN001, ANN201
-    """Turning the switch off asks first; 'keep' turns it back on."""
+def ask_remove_demo(value: bool | None, _no: int | None, disabled: bool | None) -> tuple:
+    """Turning the switch off asks first; 'keep' turns it back on. (A switch drawn off and
+    disabled, when there is no demo data, asks nothing.)"""
     if ctx.triggered_id == "data-demo-no":
         return False, True
-    if value is False:
+    if value is False and not disabled:
         return True, no_update
     return no_update, no_update
 

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -110,6 +111,37 @@ class Client:
             headers["Origin"] = origin
         return self.http.post(self.base + "/_dash-update-component", data=json.dumps(body),
                               headers=headers, timeout=120)
+
+
+    def upload(self, family: str, files: list[tuple[str, bytes]], *, token: str | None,
+               origin: str | None = None, encoding: str = "auto") -> requests.Response:
+        """Send files as the Data page's upload script does (multipart, X-CSRFToken)."""
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["X-CSRFToken"] = token
+        if origin is not None:
+            headers["Origin"] = origin
+        return self.http.post(self.base + "/data-files/upload", headers=headers, timeout=120,
+                              data={"family": family, "encoding": encoding},
+                              files=[("file", (n, b)) for n, b in files])
+
+    def follow_job(self, deps: list[dict[str, Any]], job: str, token: str,
+                   timeout: float = 120) -> dict[str, Any]:
+        """Poll a background job as the Data page does, until it ends; its last answer."""
+        dep = find(deps, input_="data-job-poll.n_intervals")
+        end = time.monotonic() + timeout
+        n = 0
+        while time.monotonic() < end:
+            n += 1
+            r = self.callback(body(dep, {"data-job.data": {"id": job},
+                                         "data-job-poll.n_intervals": n, "url.search": ""},
+                                   "data-job-poll.n_intervals"), token=token)
+            r.raise_for_status()
+            answer = r.json()["response"]
+            if answer.get("data-job-poll", {}).get("disabled"):
+                return answer
+            time.sleep(0.3)
+        raise AssertionError(f"job {job} did not end within {timeout}s")
 
 
 def _outputs(output: str) -> list[dict[str, str]]:

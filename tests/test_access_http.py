@@ -5,12 +5,11 @@ versions advertised; redirects that stay on the site; sign-in rate limits."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from tests.authkit import Client, Server, app_server, body, find
 from tests.conftest import BACKENDS
 from tests.import_corpus import HELPDESK_HEADER, helpdesk_rows, to_csv
 
-UPLOAD = "data-upload.contents"
 CONFIRM = "data-confirm.n_clicks"
 REMOVE_DEMO = "data-demo-yes.n_clicks"
 
@@ -78,38 +76,39 @@ def _last_audit_id(srv: Server) -> int:
         eng.dispose()
 
 
-def _upload_values(rows: int = 3, start: int = 900_000) -> dict[str, Any]:
-    raw = to_csv(HELPDESK_HEADER, helpdesk_rows(rows, start=start, prefix="REPLAY"))
-    url = "data:text/csv;base64," + base64.b64encode(raw).decode()
-    return {UPLOAD: [url], "data-family.value": "helpdesk",
-            "data-upload.filename": ["replay.csv"], "data-staged.data": None,
-            "url.search": ""}
+def _upload_file(rows: int = 3, start: int = 900_000) -> list[tuple[str, bytes]]:
+    return [("replay.csv", to_csv(HELPDESK_HEADER,
+                                  helpdesk_rows(rows, start=start, prefix="REPLAY")))]
 
 
 @pytest.fixture(scope="module")
 def staff_calls(server: Server) -> dict[str, Any]:
-    """The Data page's real callbacks, and a staged upload made by staff (to replay)."""
+    """The Data page's real callbacks, and an upload staff made and had checked (to replay
+    its confirmation)."""
     staff = Client(server.base)
     assert staff.sign_in("sakura").status_code == 302
     deps = staff.dependencies()
     token = staff.csrf_cookie()
-    up = find(deps, input_=UPLOAD)
-    r = staff.callback(body(up, _upload_values(), UPLOAD), token=token)
+    r = staff.upload("helpdesk", _upload_file(), token=token)
     assert r.status_code == 200, r.text[:300]
-    staged = r.json()["response"]["data-staged"]["data"]
+    answer = staff.follow_job(deps, r.json()["job"], token)
+    staged = answer["data-staged"]["data"]
     assert staged["ok"] and re.fullmatch(r"[0-9a-f]{32}", staged["token"])
     return {"deps": deps, "staged": staged, "staff": staff, "token": token}
 
 
-def _replays(calls: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _replays(calls: dict[str, Any]) -> list[tuple[str, Callable[..., requests.Response]]]:
+    """(what, send(client, token, origin)) for each of the Data page's writes."""
     deps = calls["deps"]
+    confirm = body(find(deps, input_=CONFIRM),
+                   {CONFIRM: 1, "data-staged.data": calls["staged"]}, CONFIRM)
+    remove = body(find(deps, input_=REMOVE_DEMO), {REMOVE_DEMO: 1, "url.search": ""},
+                  REMOVE_DEMO)
     return [
-        ("upload", body(find(deps, input_=UPLOAD), _upload_values(start=950_000), UPLOAD)),
-        ("confirm", body(find(deps, input_=CONFIRM),
-                         {CONFIRM: 1, "data-staged.data": calls["staged"], "url.search": ""},
-                         CONFIRM)),
-        ("remove demo", body(find(deps, input_=REMOVE_DEMO),
-                             {REMOVE_DEMO: 1, "url.search": ""}, REMOVE_DEMO)),
+        ("upload", lambda c, tok, org: c.upload("helpdesk", _upload_file(start=950_000),
+                                                token=tok, origin=org)),
+        ("confirm", lambda c, tok, org: c.callback(confirm, token=tok, origin=org)),
+        ("remove demo", lambda c, tok, org: c.callback(remove, token=tok, origin=org)),
     ]
 
 
@@ -130,8 +129,8 @@ def test_write_callbacks_are_refused_to_everyone_without_the_role(
         ("staff, from another site", staff, staff_token, "https://evil.example", 403),
     ]
     for who, client, token, origin, status in attempts:
-        for what, payload in _replays(staff_calls):
-            r = client.callback(payload, token=token, origin=origin)
+        for what, send in _replays(staff_calls):
+            r = send(client, token, origin)
             assert r.status_code == status, (who, what, r.status_code, r.text[:200])
             assert "Traceback" not in r.text and "Error" not in r.text.split(":")[0]
     assert _state(server) == before  # nothing imported, nothing removed, no version bump
@@ -140,7 +139,7 @@ def test_write_callbacks_are_refused_to_everyone_without_the_role(
     assert {a for _, a, o, _ in rows if o == "denied"} == {"forbidden", "csrf_refused"}
     assert [r[0] for r in rows[:3]] == ["anonymous"] * 3
     assert [r[0] for r in rows[3:6]] == ["vera"] * 3
-    assert all(r[3] == "/_dash-update-component" for r in rows)
+    assert {r[3] for r in rows} == {"/_dash-update-component", "/data-files/upload"}
 
 
 def test_staff_with_the_token_can_confirm_the_same_replay(
@@ -149,13 +148,20 @@ def test_staff_with_the_token_can_confirm_the_same_replay(
     refusals above are the guard's, not a malformed replay."""
     before, mark = _state(server), _last_audit_id(server)
     _, confirm = _replays(staff_calls)[1]
-    r = staff_calls["staff"].callback(confirm, token=staff_calls["token"])
-    assert r.status_code == 200 and "committed" in r.text
+    staff, token = staff_calls["staff"], staff_calls["token"]
+    r = confirm(staff, token, None)
+    assert r.status_code == 200
+    job = r.json()["response"]["data-job"]["data"]["id"]
+    again = confirm(staff, token, None)  # a double click: the same job, not a second import
+    assert again.json()["response"]["data-job"]["data"]["id"] == job
+    answer = staff.follow_job(staff_calls["deps"], job, token)
+    assert "committed" in json.dumps(answer)
     after = _state(server)
     assert after["enquiries"] == before["enquiries"] + 3
     assert int(after["version"]) == int(before["version"]) + 1
     rows = _audit(server, mark)
     assert [(a, act, o) for a, act, o, _ in rows] == [("sakura", "import_committed", "ok")]
+    assert staff.upload("helpdesk", _upload_file(), token=token).status_code == 200
 
 
 def test_a_viewer_reads_and_exports_but_never_sees_the_data_page(server: Server) -> None:

@@ -3,7 +3,6 @@ too), the page's upload decoding and staging, and its download routes."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 from typing import Any
@@ -138,33 +137,63 @@ def test_downloads_link_every_template() -> None:
     assert "/data-files/dictionary.xlsx" in text
 
 
-# ---- the page module: upload decoding, staging, routes --------------------------------------
-def test_decode_upload_and_staging(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    import pages._routes_data as staging
+# ---- staging, routes ---------------------------------------------------------------------
+def _area(tmp_path, **kw: int):  # noqa: ANN001, ANN202
+    from data_access.staging import Area
 
-    monkeypatch.setattr(staging, "upload_root", lambda: tmp_path)
-    from pages._routes_data import decode_upload
+    return Area(tmp_path, kw.get("max_file_bytes", 1000), kw.get("per_user", 2),
+                kw.get("total_bytes", 5000))
 
+
+def test_staging_keeps_streams_on_disk_within_limits(tmp_path) -> None:  # noqa: ANN001
+    from data_access.staging import StagingError
+
+    area = _area(tmp_path)
     raw = to_csv(HELPDESK_HEADER, helpdesk_rows(2))
-    url = "data:text/csv;base64," + base64.b64encode(raw).decode()
-    assert decode_upload(url) == raw
-    assert decode_upload("not a data url") is None
-    token = staging.stage([("../../etc/enquiries.csv", raw)], "helpdesk")
-    files, meta = staging.staged(token)
-    assert files[0].name == "enquiries.csv" and files[0].data == raw
-    assert meta["family"] == "helpdesk"
-    assert staging.staged("../" + token) is None and staging.staged("x" * 32) is None
-    staging.drop(token)
-    assert staging.staged(token) is None
+    token = area.stage([("../../etc/enquiries.csv", io.BytesIO(raw))], family="helpdesk",
+                       owner="sakura", encoding="cp932")
+    ((name, path),) = area.paths(token)
+    assert name == "enquiries.csv" and path.read_bytes() == raw and path.parent.parent == tmp_path
+    assert area.meta(token)["encoding"] == "cp932" and area.meta(token)["owner"] == "sakura"
+    assert area.paths("../" + token) is None and area.paths("x" * 32) is None
+    # too big: cut off while copying, nothing left behind
+    before = set(tmp_path.iterdir())
+    with pytest.raises(StagingError, match="larger than"):
+        area.stage([("big.csv", io.BytesIO(b"x" * 1001))], family="helpdesk", owner="sakura")
+    assert set(tmp_path.iterdir()) == before
+    # at most two per account: the oldest goes
+    t2 = area.stage([("b.csv", io.BytesIO(raw))], family="helpdesk", owner="sakura")
+    t3 = area.stage([("c.csv", io.BytesIO(raw))], family="helpdesk", owner="sakura")
+    assert area.paths(token) is None and area.paths(t2) and area.paths(t3)
+    # a refused upload keeps its problem list, not its files
+    area.save_problems(t3, b"problems")
+    area.forget_files(t3)
+    assert area.paths(t3) is None and area.problems(t3) == b"problems"
+    area.drop(t2)
+    assert area.paths(t2) is None
 
 
-def test_download_routes() -> None:
+def test_a_full_staging_area_refuses_new_uploads(tmp_path) -> None:  # noqa: ANN001
+    from data_access.staging import StagingError
+
+    area = _area(tmp_path, per_user=5, total_bytes=1500)
+    for who in ("a", "b"):
+        area.stage([("f.csv", io.BytesIO(b"y" * 800))], family="epa", owner=who)
+    with pytest.raises(StagingError, match="full"):
+        area.stage([("g.csv", io.BytesIO(b"z"))], family="epa", owner="c")
+    assert area.sweep(max_age=-1) == 2 and not list(tmp_path.glob("*/*.bin"))
+
+
+def test_download_routes(tmp_path) -> None:  # noqa: ANN001
     from flask import Flask
 
+    from data_access.settings import Settings
     from pages._routes_data import register_routes
 
     app = Flask("t")
+    app.config["DASHBOARD_SETTINGS"] = Settings(UPLOAD_DIR=str(tmp_path), MAX_UPLOAD_MB=1)
     register_routes(app)
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
     c = app.test_client()
     r = c.get("/data-files/template/helpdesk.csv")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbfexternal_id,desk")

@@ -96,7 +96,8 @@ def test_dry_run_writes_nothing_but_counts(engine: Engine) -> None:
 
 
 def test_failure_while_writing_rolls_back_and_is_logged(engine: Engine,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
     import data_access.importers.run as run_mod
 
     import_files(engine, [_hd(helpdesk_rows(3))], "helpdesk")
@@ -108,11 +109,15 @@ def test_failure_while_writing_rolls_back_and_is_logged(engine: Engine,
 
     monkeypatch.setattr(run_mod, "write", write_then_fail)
     report = import_files(engine, [_hd(helpdesk_rows(10))], "helpdesk")
-    assert report.outcome == "failed" and "disk full" in report.error
+    # the reader gets a reference, the server log the error with the same reference
+    assert report.outcome == "failed" and "disk full" not in report.error
+    ref = report.error.removeprefix("reference ")
+    assert len(ref) == 8 and any(ref in r.getMessage() and r.exc_info
+                                 and "disk full" in str(r.exc_info[1]) for r in caplog.records)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(HelpdeskEnquiry)).scalar_one() == 3
         last = conn.execute(select(ImportLog.__table__).order_by(ImportLog.id.desc())).first()
-    assert last.outcome == "failed" and "disk full" in last.message
+    assert last.outcome == "failed" and ref in last.message and "disk full" not in last.message
 
 
 def test_status_and_removing_demo_data(engine: Engine) -> None:

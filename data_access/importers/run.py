@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
@@ -189,10 +190,12 @@ def import_files(engine: Engine, files: Sequence[InputFile], family: str, *,
                 _log_and_audit(s, report, started, actor)
             _after_load(conn, before=before, years=touched_years(plans))
         summaries.tidy(engine)  # (after the commit)
-    except Exception as exc:  # noqa: BLE001 - reported, logged, and the transaction rolled back
-        log.exception("import of %s failed", report.file_name)
+    except Exception:  # noqa: BLE001 - reported, logged, and the transaction rolled back
+        # the reader gets a reference to quote, never the exception's text (SQL, paths)
+        ref = uuid.uuid4().hex[:8]
+        log.exception("import of %s failed (reference %s)", report.file_name, ref)
         report.outcome = "failed"
-        report.error = f"{type(exc).__name__}: {exc}"[:2000]
+        report.error = f"reference {ref}"
         report.log_id = None
         _write_log(engine, report, started, actor)
     return report
