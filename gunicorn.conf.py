@@ -22,9 +22,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # queue on the GIL; waiting requests queue in the listen backlog instead.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 preload_app = True
-# An import of a large file runs inside a request (the Data page); everything else answers
-# in milliseconds.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+# Sync workers and a short timeout: every request answers in milliseconds. Checking and
+# importing a file run as background processes (data_access.jobs), never in a worker; an
+# upload is streamed to disk. A reverse proxy in front should buffer request bodies (nginx
+# does by default), so a slow client's upload does not hold a worker while it trickles in.
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 backlog = 512
