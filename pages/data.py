@@ -226,6 +226,7 @@ def recheck(family: str | None, encoding: str | None, staged: dict | None) -> An
     Output("data-log", "children"),
     Output("data-loaded", "children"),
     Output("data-demo", "children"),
+    Output("data-upload-status", "children"),
     Input("data-job", "data"),
     Input("data-job-poll", "n_intervals"),
     State("url", "search"),
@@ -237,17 +238,17 @@ def follow_job(job: dict | None, _ticks: int | None, search: str | None) -> tupl
     lang = current_lang(search)
     unchanged = (no_update,) * 3
     if not job or not job.get("id"):
-        return (None, no_update, no_update, no_update, True, *unchanged)
+        return (None, no_update, no_update, no_update, True, *unchanged, no_update)
     state = jobs.view(db.get_engine(), _settings(), job["id"])
     if state is None:
         return (None, dbc.Alert(t("The upload has expired; please upload the file again.",
-                                  lang), color="warning"), None, True, True, *unchanged)
+                                  lang), color="warning"), None, True, True, *unchanged, "")
     if not state.finished:
         busy = ctx.triggered_id == "data-job"
         return (job_progress(state.__dict__, lang), None if busy else no_update, no_update,
-                True, False, *unchanged)
+                True, False, *unchanged, no_update)
     if state.status != "done" or state.result is None:
-        return (job_progress(state.__dict__, lang), None, None, True, True, *unchanged)
+        return (job_progress(state.__dict__, lang), None, None, True, True, *unchanged, "")
     report = state.result
     staged = {"token": state.token, "family": state.family,
               "ok": bool(report.get("ok")) and state.kind == "check"}
@@ -256,7 +257,8 @@ def follow_job(job: dict | None, _ticks: int | None, search: str | None) -> tupl
     counts, logs, demo_rows, real_rows = _status()
     return (*out, _log_view(logs, lang),
             loaded_table(counts, lang) if state.kind == "import" else no_update,
-            demo_control(demo_rows, real_rows, lang) if state.kind == "import" else no_update)
+            demo_control(demo_rows, real_rows, lang) if state.kind == "import" else no_update,
+            "")
 
 
 @callback(
